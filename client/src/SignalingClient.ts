@@ -1,0 +1,49 @@
+import { io, type Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  SignalingErrorCode,
+  SignalingMethod,
+  SignalingRequests,
+  SignalingResult,
+} from '../../server/signaling/protocol';
+
+/** A request the server answered with an error; `code` says which kind. */
+export class SignalingRequestError extends Error {
+  constructor(
+    readonly code: SignalingErrorCode | 'timeout' | 'disconnected',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Typed request/response over socket.io, using the shared protocol types. */
+export class SignalingClient {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+
+  constructor(token: string) {
+    this.socket = io({
+      auth: { token },
+      transports: ['websocket'],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 3000,
+    });
+  }
+
+  request<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<SignalingRequests[M]['response']> {
+    return new Promise((resolve, reject) => {
+      if (!this.socket.connected) {
+        reject(new SignalingRequestError('disconnected', 'Not connected to the server.'));
+        return;
+      }
+      this.socket.timeout(REQUEST_TIMEOUT_MS).emit('request', method, data, (err: Error | null, result: SignalingResult<SignalingMethod>) => {
+        if (err) reject(new SignalingRequestError('timeout', `The server did not answer "${method}" within ${REQUEST_TIMEOUT_MS / 1000} s.`));
+        else if (result.ok) resolve(result.data as SignalingRequests[M]['response']);
+        else reject(new SignalingRequestError(result.error.code, result.error.message));
+      });
+    });
+  }
+}

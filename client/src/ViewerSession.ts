@@ -1,0 +1,166 @@
+import { Device } from 'mediasoup-client';
+import type { types as msc } from 'mediasoup-client';
+import { SignalingClient, SignalingRequestError } from './SignalingClient';
+import { wrongTokenMessage, type SignalingNotifications } from '../../server/signaling/protocol';
+
+export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'error';
+
+export interface ViewerSessionEvents {
+  state: (state: ViewerState, message: string) => void;
+  stream: (stream: MediaStream) => void;
+  status: (status: SignalingNotifications['status']) => void;
+}
+
+/** How long ICE may stay "disconnected" before the media path is rebuilt. */
+const DISCONNECTED_GRACE_MS = 4000;
+const REJOIN_DELAY_MS = 1000;
+
+/**
+ * One viewer's connection: join, one receive transport, consumers for every stream.
+ * Rebuilds itself when the socket reconnects, the server resets media, or ICE fails.
+ */
+export class ViewerSession {
+  readonly #signaling: SignalingClient;
+  readonly #events: ViewerSessionEvents;
+  readonly #stream = new MediaStream();
+  #transport: msc.Transport | undefined;
+  #consumers: msc.Consumer[] = [];
+  #generation = 0;
+  #refused = false;
+  #disconnectedTimer: number | undefined;
+
+  constructor(token: string, events: ViewerSessionEvents) {
+    this.#events = events;
+    this.#signaling = new SignalingClient(token);
+    const socket = this.#signaling.socket;
+    socket.on('connect', () => void this.#setup());
+    socket.on('disconnect', () => {
+      if (this.#refused) return;
+      this.#teardown();
+      this.#events.state('reconnecting', 'Connection to the server lost. Reconnecting…');
+    });
+    socket.on('connect_error', (err) => {
+      if (err.message === wrongTokenMessage) {
+        this.#refuse(err.message);
+        return;
+      }
+      this.#events.state('reconnecting', `Cannot reach the server (${err.message}). Retrying…`);
+    });
+    socket.on('mediaReset', ({ reason }) => {
+      this.#events.state('reconnecting', reason);
+      this.#teardown();
+      void this.#setup();
+    });
+    socket.on('status', (status) => this.#events.status(status));
+  }
+
+  get consumers(): readonly msc.Consumer[] {
+    return this.#consumers;
+  }
+
+  /** Stats of the video receiver and the transport (for the overlay). */
+  async stats(): Promise<RTCStatsReport | undefined> {
+    return this.#transport && !this.#transport.closed ? this.#transport.getStats() : undefined;
+  }
+
+  #refuse(message: string): void {
+    this.#refused = true;
+    this.#signaling.socket.disconnect();
+    this.#teardown();
+    this.#events.state('refused', message);
+  }
+
+  async #setup(): Promise<void> {
+    const generation = ++this.#generation;
+    const stale = (): boolean => generation !== this.#generation;
+    try {
+      this.#events.state('connecting', 'Joining the broadcast…');
+      const { routerRtpCapabilities } = await this.#signaling.request('join', {});
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
+      const params = await this.#signaling.request('createTransport', {});
+      if (stale()) return;
+      const transport = device.createRecvTransport({
+        id: params.transportId,
+        iceParameters: params.iceParameters as msc.IceParameters,
+        iceCandidates: params.iceCandidates as msc.IceCandidate[],
+        dtlsParameters: params.dtlsParameters as msc.DtlsParameters,
+      });
+      this.#transport = transport;
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        this.#signaling
+          .request('connectTransport', { transportId: transport.id, dtlsParameters })
+          .then(() => callback(), (err: Error) => errback(err));
+      });
+      transport.on('connectionstatechange', (state) => this.#onConnectionState(generation, state));
+
+      const { consumers } = await this.#signaling.request('consume', {
+        transportId: transport.id,
+        rtpCapabilities: device.recvRtpCapabilities,
+      });
+      for (const description of consumers) {
+        const consumer = await transport.consume({
+          id: description.consumerId,
+          producerId: description.producerId,
+          kind: description.kind,
+          rtpParameters: description.rtpParameters as msc.RtpParameters,
+        });
+        if (stale()) return;
+        // Low-latency playout: ask the jitter buffer to hold as little as it can.
+        const receiver = consumer.rtpReceiver as (RTCRtpReceiver & { jitterBufferTarget?: number | null; playoutDelayHint?: number }) | undefined;
+        if (receiver) {
+          if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
+          receiver.playoutDelayHint = 0;
+        }
+        this.#consumers.push(consumer);
+        for (const old of this.#stream.getTracks().filter((t) => t.kind === consumer.kind)) this.#stream.removeTrack(old);
+        this.#stream.addTrack(consumer.track);
+        await this.#signaling.request('resumeConsumer', { consumerId: consumer.id });
+      }
+      if (stale()) return;
+      this.#events.stream(this.#stream);
+      this.#events.state('live', 'Live');
+    } catch (err) {
+      if (stale()) return;
+      if (err instanceof SignalingRequestError && err.code === 'full') {
+        this.#refuse(err.message);
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.#events.state('error', `${message} Retrying…`);
+      this.#teardown();
+      const retryGeneration = this.#generation; // any newer setup makes this retry moot
+      window.setTimeout(() => {
+        if (retryGeneration === this.#generation && this.#signaling.socket.connected) void this.#setup();
+      }, REJOIN_DELAY_MS);
+    }
+  }
+
+  #onConnectionState(generation: number, state: RTCPeerConnectionState): void {
+    if (generation !== this.#generation) return;
+    window.clearTimeout(this.#disconnectedTimer);
+    if (state === 'connected') {
+      this.#events.state('live', 'Live');
+    } else if (state === 'disconnected') {
+      this.#events.state('reconnecting', 'Media connection interrupted…');
+      this.#disconnectedTimer = window.setTimeout(() => this.#rebuild(generation), DISCONNECTED_GRACE_MS);
+    } else if (state === 'failed') {
+      this.#rebuild(generation);
+    }
+  }
+
+  #rebuild(generation: number): void {
+    if (generation !== this.#generation || !this.#signaling.socket.connected) return;
+    this.#teardown();
+    void this.#setup();
+  }
+
+  #teardown(): void {
+    this.#generation++;
+    window.clearTimeout(this.#disconnectedTimer);
+    for (const c of this.#consumers) c.close();
+    this.#consumers = [];
+    this.#transport?.close();
+    this.#transport = undefined;
+  }
+}

@@ -1,0 +1,57 @@
+// The viewer page: connects with the token from the link, plays the broadcast, shows state
+// and a small stats overlay. Exposes nothing global; tests read the DOM like a user would.
+import { ViewerSession, type ViewerState } from './ViewerSession';
+import { formatSample, sampleStats, type OverlaySample } from './statsOverlay';
+
+function element<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`The page is missing #${id}`);
+  return el as T;
+}
+
+const video = element<HTMLVideoElement>('screen');
+const message = element<HTMLSpanElement>('message');
+const statsBox = element<HTMLPreElement>('stats');
+const statsToggle = element<HTMLButtonElement>('stats-toggle');
+const fullscreenButton = element<HTMLButtonElement>('fullscreen');
+
+function setState(state: ViewerState, text: string): void {
+  document.body.dataset['state'] = state;
+  message.textContent = text;
+}
+
+const token = new URLSearchParams(location.search).get('t') ?? '';
+let encoder = '';
+
+const session = new ViewerSession(token, {
+  state: setState,
+  stream: (stream) => {
+    if (video.srcObject !== stream) video.srcObject = stream;
+    void video.play().catch(() => undefined);
+  },
+  status: (status) => {
+    encoder = status.encoder;
+  },
+});
+
+fullscreenButton.addEventListener('click', () => {
+  if (document.fullscreenElement) void document.exitFullscreen();
+  else void document.documentElement.requestFullscreen().catch(() => undefined);
+});
+
+statsToggle.addEventListener('click', () => {
+  const hidden = statsBox.classList.toggle('hidden');
+  statsToggle.setAttribute('aria-pressed', String(!hidden));
+});
+
+let previous: OverlaySample | undefined;
+window.setInterval(async () => {
+  const report = await session.stats().catch(() => undefined);
+  if (!report) {
+    statsBox.textContent = '';
+    previous = undefined;
+    return;
+  }
+  previous = sampleStats(report, previous);
+  statsBox.textContent = formatSample(previous, encoder);
+}, 1000);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages deskcast needs (build, run and test) on Debian bookworm.
+# As root it installs what is missing; otherwise it prints the exact apt command and exits 1.
+set -euo pipefail
+
+# Build of mediasoup's worker offline (REFERENCE §1), the native addon, run-time and tests.
+PACKAGES=(
+  # mediasoup worker against Debian libraries
+  python3-invoke ninja-build pkg-config libuv1-dev libssl-dev libsrtp2-dev
+  libflatbuffers-dev flatbuffers-compiler libabsl-dev
+  # native addon: X11 capture + input, FFmpeg encode, PulseAudio + Opus
+  libx11-dev libxext-dev libxfixes-dev libxtst-dev
+  libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev
+  # embedded desktop, sound server, browser for tests, compose validation
+  xvfb x11-utils x11-xserver-utils x11-apps xdotool xterm pulseaudio pulseaudio-utils
+  chromium docker-compose
+)
+BACKPORTS_PACKAGES=(meson)   # mediasoup needs meson >= 1.1; bookworm main has 1.0.1
+
+missing=()
+for p in "${PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "[deskcast] system packages: all present"
+  exit 0
+fi
+
+BACKPORTS_LIST=/etc/apt/sources.list.d/deskcast-bookworm-backports.list
+if [ "$(id -u)" -ne 0 ]; then
+  echo "[deskcast] missing Debian packages: ${missing[*]}" >&2
+  echo "[deskcast] run as root (or with sudo), then run this command again:" >&2
+  echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > $BACKPORTS_LIST && apt-get update && \\" >&2
+  echo "  apt-get install -y ${PACKAGES[*]} && apt-get install -y -t bookworm-backports ${BACKPORTS_PACKAGES[*]}" >&2
+  exit 1
+fi
+
+echo "[deskcast] installing ${#missing[@]} missing Debian packages: ${missing[*]}"
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' > "$BACKPORTS_LIST"
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+apt-get install -y -q --no-install-recommends -t bookworm-backports "${BACKPORTS_PACKAGES[@]}"
+echo "[deskcast] system packages: installed"

@@ -1,0 +1,20 @@
+import { Counter, Gauge } from 'prom-client';
+import { registry } from '../metrics/registry.js';
+
+export const captureMetrics = {
+  fps: new Gauge({ name: 'deskcast_capture_fps', help: 'Frames captured per second (last second).', registers: [registry] }),
+  captureMs: new Gauge({ name: 'deskcast_capture_ms', help: 'Mean time to grab one frame from X, ms.', registers: [registry] }),
+  convertMs: new Gauge({ name: 'deskcast_convert_ms', help: 'Mean BGRX to I420 conversion time, ms.', registers: [registry] }),
+  encodeMs: new Gauge({ name: 'deskcast_encode_ms', help: 'Mean H.264 encode time per frame, ms.', registers: [registry] }),
+  encoder: new Gauge({
+    name: 'deskcast_encoder_info',
+    help: 'The H.264 encoder in use (label), value 1.',
+    labelNames: ['encoder'] as const,
+    registers: [registry],
+  }),
+  width: new Gauge({ name: 'deskcast_video_width', help: 'Encoded width, pixels.', registers: [registry] }),
+  height: new Gauge({ name: 'deskcast_video_height', help: 'Encoded height, pixels.', registers: [registry] }),
+  keyframes: new Gauge({ name: 'deskcast_keyframes_sent', help: 'Keyframes sent since start.', registers: [registry] }),
+  rtpBytes: new Gauge({ name: 'deskcast_rtp_bytes_sent', help: 'RTP bytes sent by the capture to the media server.', registers: [registry] }),
+  errors: new Counter({ name: 'deskcast_capture_errors_total', help: 'Fatal capture pipeline errors.', registers: [registry] }),
+};

@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../util/projectRoot.js';
+
+// The JS face of native/ (node-addon-api). Keep in step with native/addon.cc.
+
+export type EncoderChoice = 'auto' | 'x264' | 'nvenc' | 'vaapi';
+
+export interface VideoSessionOptions {
+  display: string;
+  fps: number;
+  bitrateKbps: number;
+  keyframeIntervalSec: number;
+  encoder: EncoderChoice;
+  width?: number;
+  height?: number;
+  destinationHost: string;
+  destinationPort: number;
+  ssrc: number;
+  payloadType: number;
+  cname: string;
+  onEvent: (event: NativeVideoEvent) => void;
+}
+
+export interface NativeVideoStats {
+  type: 'stats';
+  framesCaptured: number;
+  framesEncoded: number;
+  framesSent: number;
+  keyframesSent: number;
+  packetsSent: number;
+  bytesSent: number;
+  captureFps: number;
+  captureMsAvg: number;
+  convertMsAvg: number;
+  encodeMsAvg: number;
+  width: number;
+  height: number;
+  encoder: string;
+  pliReceived: number;
+  firReceived: number;
+  rtcpMalformed: number;
+}
+
+export type NativeVideoEvent =
+  | NativeVideoStats
+  | { type: 'keyframe'; reason: 'start' | 'pli' | 'fir' | 'interval' | 'request' | 'reconfigure' }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export interface VideoStartResult {
+  encoder: string;
+  width: number;
+  height: number;
+  skipped: { encoder: string; reason: string }[];
+}
+
+export interface VideoSession {
+  start(): VideoStartResult;
+  reconfigure(opts: { fps?: number; bitrateKbps?: number; width?: number; height?: number; keyframeIntervalSec?: number }): void;
+  setDestination(host: string, port: number): void;
+  requestKeyframe(): void;
+  stop(): void;
+  readonly localPort: number;
+}
+
+export interface NativeAddon {
+  VideoSession: new (options: VideoSessionOptions) => VideoSession;
+}
+
+export const nativeAddonPath = join(projectRoot, 'native', 'build', 'Release', 'deskcast_native.node');
+
+export class NativeAddonMissingError extends Error {
+  override name = 'NativeAddonMissingError';
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadNativeAddon(): NativeAddon {
+  if (cached) return cached;
+  if (!existsSync(nativeAddonPath)) {
+    throw new NativeAddonMissingError(`The native addon is not built (${nativeAddonPath} is missing). Run "npm run build" (or "npm start", which builds it).`);
+  }
+  cached = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
+  return cached;
+}

@@ -1,0 +1,69 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { registry } from '../metrics/registry.js';
+import { wrongTokenMessage } from '../signaling/protocol.js';
+import { tokenMatches } from './accessToken.js';
+
+export interface HttpAppOptions {
+  token: string;
+  /** Folder with the bundled viewer page (index.html, assets). */
+  clientDir: string;
+  health: () => Record<string, unknown>;
+  /** Refreshes gauges that are read on demand (e.g. bytes sent) before /metrics renders. */
+  beforeMetrics: () => Promise<void>;
+}
+
+function refusalPage(message: string): string {
+  const escaped = message.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>deskcast: access refused</title>
+<link rel="stylesheet" href="/assets/viewer.css"></head><body class="refused"><main><h1>Access refused</h1><p id="refusal">${escaped}</p></main></body></html>`;
+}
+
+/** The HTTPS routes: the viewer page (token-checked), its assets, /healthz, /metrics. */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          mediaSrc: ["'self'", 'blob:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          baseUri: ["'none'"],
+          formAction: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  const indexHtml = readFileSync(join(options.clientDir, 'index.html'), 'utf8');
+
+  app.get('/', (req, res) => {
+    if (!tokenMatches(req.query['t'], options.token)) {
+      res.status(403).type('html').send(refusalPage(wrongTokenMessage));
+      return;
+    }
+    res.set('Cache-Control', 'no-store').type('html').send(indexHtml);
+  });
+  app.use('/assets', express.static(join(options.clientDir, 'assets'), { index: false, maxAge: '1h' }));
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', ...options.health() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    await options.beforeMetrics();
+    res.set('Content-Type', registry.contentType).send(await registry.metrics());
+  });
+  app.use((_req, res) => {
+    res.status(404).type('text').send('Not found. The viewer page is at / with the link the server printed.');
+  });
+  return app;
+}

@@ -1,0 +1,219 @@
+import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { types as ms } from 'mediasoup';
+import { createLogger } from '../util/logger.js';
+import { ingestRtpParameters, routerMediaCodecs, type IngestStreamSpec } from './mediaCodecs.js';
+import { mediaMetrics } from './mediaMetrics.js';
+
+const log = createLogger('media');
+
+export interface MediaClusterOptions {
+  workerCount: number;
+  workerBin: string;
+  /** Address browsers use to reach the WebRtcServer ports. */
+  announcedAddress: string;
+  /** Worker N listens on rtcPort + N (UDP and TCP). */
+  rtcPort: number;
+}
+
+/** Where the native addon must send a stream's RTP (and receive RTCP from). */
+export interface IngestEndpoint {
+  kind: IngestStreamSpec['kind'];
+  host: string;
+  port: number;
+}
+
+export interface MediaClusterEvents {
+  /** An ingest PlainTransport was re-created (its worker died): point the sender here. */
+  ingestMoved: [IngestEndpoint];
+  /** The routers listed lost their media state; viewers assigned to them must join again. */
+  routersReset: [number[]];
+}
+
+/** One worker with its router (carrying the broadcast) and its WebRtcServer (one port). */
+interface WorkerSlot {
+  index: number;
+  worker: ms.Worker;
+  router: ms.Router;
+  webRtcServer: ms.WebRtcServer;
+}
+
+interface Ingest {
+  spec: IngestStreamSpec;
+  transport: ms.PlainTransport;
+  producer: ms.Producer;
+}
+
+/** Thrown while a worker is being replaced; the caller should retry shortly. */
+export class MediaUnavailableError extends Error {
+  override name = 'MediaUnavailableError';
+}
+
+/**
+ * The mediasoup side of a broadcast: one worker per core, each with a router and a
+ * WebRtcServer. The native addon's streams enter router 0 through PlainTransports and are
+ * piped to the other routers, so viewers spread over all workers. A worker that dies is
+ * replaced in place and the affected viewers are told to join again.
+ */
+export class MediaCluster extends EventEmitter<MediaClusterEvents> {
+  readonly #options: MediaClusterOptions;
+  readonly #slots: (WorkerSlot | undefined)[];
+  readonly #ingests = new Map<IngestStreamSpec['kind'], Ingest>();
+  readonly #specs = new Map<IngestStreamSpec['kind'], IngestStreamSpec>();
+  #closed = false;
+
+  static async create(options: MediaClusterOptions): Promise<MediaCluster> {
+    const cluster = new MediaCluster(options);
+    for (let i = 0; i < options.workerCount; i++) await cluster.#startSlot(i);
+    return cluster;
+  }
+
+  private constructor(options: MediaClusterOptions) {
+    super();
+    this.#options = options;
+    this.#slots = new Array<WorkerSlot | undefined>(options.workerCount).fill(undefined);
+  }
+
+  get workerCount(): number {
+    return this.#slots.length;
+  }
+
+  get workerPids(): number[] {
+    return this.#slots.flatMap((s) => (s ? [s.worker.pid] : []));
+  }
+
+  routerRtpCapabilities(slotIndex: number): ms.RtpCapabilities {
+    return this.#slot(slotIndex).router.rtpCapabilities;
+  }
+
+  /** Producer ids viewers can consume (the same ids on every router, thanks to pipes). */
+  producerIds(): string[] {
+    return [...this.#ingests.values()].map((i) => i.producer.id);
+  }
+
+  /** Adds a stream from the native addon; returns where to send it. */
+  async addIngest(spec: IngestStreamSpec): Promise<IngestEndpoint> {
+    this.#specs.set(spec.kind, spec);
+    const endpoint = await this.#createIngest(spec);
+    for (const slot of this.#slots.slice(1)) if (slot) await this.#pipe(spec.kind, slot);
+    return endpoint;
+  }
+
+  async removeIngest(kind: IngestStreamSpec['kind']): Promise<void> {
+    this.#specs.delete(kind);
+    const ingest = this.#ingests.get(kind);
+    this.#ingests.delete(kind);
+    ingest?.transport.close(); // closes the producer and, through the pipes, its consumers
+  }
+
+  async createViewerTransport(slotIndex: number): Promise<ms.WebRtcTransport> {
+    const slot = this.#slot(slotIndex);
+    return slot.router.createWebRtcTransport({
+      webRtcServer: slot.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 3_000_000,
+    });
+  }
+
+  canConsume(slotIndex: number, producerId: string, rtpCapabilities: ms.RtpCapabilities): boolean {
+    return this.#slot(slotIndex).router.canConsume({ producerId, rtpCapabilities });
+  }
+
+  /** The ingest producer's receive stats (packets and bytes from the native addon). */
+  async producerStats(kind: IngestStreamSpec['kind']): Promise<ms.ProducerStat[]> {
+    const ingest = this.#ingests.get(kind);
+    return ingest ? ingest.producer.getStats() : [];
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const slot of this.#slots) slot?.worker.close();
+    mediaMetrics.workers.set(0);
+  }
+
+  #slot(index: number): WorkerSlot {
+    const slot = this.#slots[index];
+    if (!slot) throw new MediaUnavailableError('The media worker is restarting; try again in a moment.');
+    return slot;
+  }
+
+  async #startSlot(index: number): Promise<void> {
+    const { workerBin, announcedAddress, rtcPort } = this.#options;
+    const worker = await mediasoup.createWorker({ workerBin, logLevel: 'warn' });
+    const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
+    const port = rtcPort + index;
+    let webRtcServer: ms.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [
+          { protocol: 'udp', ip: '0.0.0.0', announcedAddress, port },
+          { protocol: 'tcp', ip: '0.0.0.0', announcedAddress, port },
+        ],
+      });
+    } catch (err) {
+      worker.close();
+      throw new Error(
+        `Cannot open media port ${port} (UDP and TCP) for worker ${index}: ${(err as Error).message}. ` +
+          'Another program may use it: pick another range with --rtc-port.',
+      );
+    }
+    worker.on('died', (error) => void this.#replaceSlot(index, error));
+    this.#slots[index] = { index, worker, router, webRtcServer };
+    mediaMetrics.workers.set(this.workerPids.length);
+    log.info(`worker ${index} (pid ${worker.pid}) ready; media port ${port} udp/tcp, announced as ${announcedAddress}`);
+  }
+
+  async #replaceSlot(index: number, error: Error): Promise<void> {
+    if (this.#closed) return;
+    log.error(`worker ${index} died (${error.message}); starting a replacement`);
+    mediaMetrics.workerRestarts.inc();
+    this.#slots[index] = undefined;
+    const reset = index === 0 ? this.#slots.map((_, i) => i) : [index];
+    if (index === 0) this.#ingests.clear();
+    for (let attempt = 1; !this.#closed; attempt++) {
+      try {
+        await this.#startSlot(index);
+        break;
+      } catch (err) {
+        log.error(`replacement for worker ${index} failed (attempt ${attempt}): ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * attempt)));
+      }
+    }
+    if (this.#closed) return;
+    const slot = this.#slots[index]!;
+    if (index === 0) {
+      for (const spec of this.#specs.values()) this.emit('ingestMoved', await this.#createIngest(spec));
+      for (const other of this.#slots.slice(1)) {
+        if (other) for (const kind of this.#specs.keys()) await this.#pipe(kind, other);
+      }
+    } else {
+      for (const kind of this.#specs.keys()) await this.#pipe(kind, slot);
+    }
+    this.emit('routersReset', reset);
+  }
+
+  async #createIngest(spec: IngestStreamSpec): Promise<IngestEndpoint> {
+    const router = this.#slot(0).router;
+    // comedia: mediasoup learns the addon's address from its first packet; rtcpMux: one
+    // socket, so PLIs reach the sender from the start (REFERENCE §5).
+    const transport = await router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+      rtcpMux: true,
+      comedia: true,
+    });
+    const producer = await transport.produce({ kind: spec.kind, rtpParameters: ingestRtpParameters(spec) });
+    this.#ingests.get(spec.kind)?.transport.close();
+    this.#ingests.set(spec.kind, { spec, transport, producer });
+    log.info(`${spec.kind} ingest on 127.0.0.1:${transport.tuple.localPort} (producer ${producer.id})`);
+    return { kind: spec.kind, host: '127.0.0.1', port: transport.tuple.localPort };
+  }
+
+  async #pipe(kind: IngestStreamSpec['kind'], target: WorkerSlot): Promise<void> {
+    const ingest = this.#ingests.get(kind);
+    if (!ingest) return;
+    await this.#slot(0).router.pipeToRouter({ producerId: ingest.producer.id, router: target.router });
+  }
+}

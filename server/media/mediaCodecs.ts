@@ -1,0 +1,56 @@
+import type { types as ms } from 'mediasoup';
+
+/** H.264 Constrained Baseline 3.1: what the native encoder really emits (REFERENCE §2). */
+export const H264_PROFILE_LEVEL_ID = '42e01f';
+
+export const routerMediaCodecs: ms.RouterRtpCodecCapability[] = [
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: {
+      'packetization-mode': 1,
+      'profile-level-id': H264_PROFILE_LEVEL_ID,
+      'level-asymmetry-allowed': 1,
+    },
+  },
+  {
+    kind: 'audio',
+    mimeType: 'audio/opus',
+    clockRate: 48000,
+    channels: 2,
+    parameters: { useinbandfec: 1, stereo: 1, 'sprop-stereo': 1 },
+  },
+];
+
+/**
+ * What the native addon sends into a PlainTransport. The feedback list matters: mediasoup
+ * forwards PLI/FIR to a PlainTransport producer only if its codec lists them (REFERENCE §5).
+ */
+export interface IngestStreamSpec {
+  kind: 'video' | 'audio';
+  ssrc: number;
+  payloadType: number;
+  cname: string;
+}
+
+export function ingestRtpParameters(spec: IngestStreamSpec): ms.RtpParameters {
+  const codec: ms.RtpCodecParameters =
+    spec.kind === 'video'
+      ? {
+          mimeType: 'video/H264',
+          payloadType: spec.payloadType,
+          clockRate: 90000,
+          parameters: { 'packetization-mode': 1, 'profile-level-id': H264_PROFILE_LEVEL_ID, 'level-asymmetry-allowed': 1 },
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+        }
+      : {
+          mimeType: 'audio/opus',
+          payloadType: spec.payloadType,
+          clockRate: 48000,
+          channels: 2,
+          parameters: { useinbandfec: 1, stereo: 1, 'sprop-stereo': 1 },
+          rtcpFeedback: [],
+        };
+  return { codecs: [codec], encodings: [{ ssrc: spec.ssrc }], rtcp: { cname: spec.cname, reducedSize: false } };
+}

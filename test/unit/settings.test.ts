@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { helpText, parseSettings, SettingsError } from '../../server/settings/parseSettings.js';
+import { settingsTable } from '../../server/settings/settingsTable.js';
+
+describe('settings', () => {
+  it('uses the table defaults when nothing is given', () => {
+    const s = parseSettings([], {});
+    expect(s.port).toBe(8443);
+    expect(s.fps).toBe(30);
+    expect(s.encoder).toBe('auto');
+    expect(s.workers).toBeUndefined();
+    expect(s.embeddedSize).toEqual({ width: 1280, height: 720 });
+  });
+
+  it('takes flags in both forms, and flags win over env vars and config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskcast-settings-'));
+    const config = join(dir, 'c.json');
+    writeFileSync(config, JSON.stringify({ port: 7000, fps: 15, bitrate: 900 }));
+    const s = parseSettings(['--port', '9443', '--display=:5', '--config', config], { DESKCAST_FPS: '60' });
+    expect(s.port).toBe(9443); // flag over config
+    expect(s.display).toBe(':5');
+    expect(s.fps).toBe(60); // env over config
+    expect(s.bitrate).toBe(900); // config over default
+  });
+
+  it('rejects bad values with a message naming the flag and what it accepts', () => {
+    expect(() => parseSettings(['--port', 'eighty'], {})).toThrow(/--port must be a whole number from 1 to 65535; got "eighty"/);
+    expect(() => parseSettings(['--fps', '0'], {})).toThrow(/--fps must be a whole number from 1 to 120/);
+    expect(() => parseSettings(['--encoder', 'openh264'], {})).toThrow(/--encoder must be one of auto, x264, nvenc, vaapi/);
+    expect(() => parseSettings([], { DESKCAST_MAX_VIEWERS: '-3' })).toThrow(/\$DESKCAST_MAX_VIEWERS must be a whole number/);
+    expect(() => parseSettings(['--embedded-size', '10x10'], {})).toThrow(/WIDTHxHEIGHT/);
+    expect(() => parseSettings(['--bogus'], {})).toThrow(/Unknown flag --bogus/);
+    expect(() => parseSettings(['--port'], {})).toThrow(/--port needs a value/);
+    expect(() => parseSettings(['stray'], {})).toThrow(SettingsError);
+    expect(() => parseSettings(['--tls-cert', '/x.pem'], {})).toThrow(/--tls-cert and --tls-key go together/);
+  });
+
+  it('rejects a broken config file clearly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskcast-settings-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"port": 80,');
+    expect(() => parseSettings(['--config', bad], {})).toThrow(/is not valid JSON/);
+    writeFileSync(bad, '{"prot": 80}');
+    expect(() => parseSettings(['--config', bad], {})).toThrow(/Unknown setting "prot"/);
+    expect(() => parseSettings(['--config', join(dir, 'missing.json')], {})).toThrow(/Cannot read the config file/);
+  });
+
+  it('help lists every flag with its env var', () => {
+    const text = helpText();
+    for (const def of settingsTable) {
+      expect(text).toContain(`--${def.flag}`);
+      expect(text).toContain(def.env);
+    }
+  });
+});
