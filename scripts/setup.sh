@@ -17,7 +17,8 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sha" ]; then
   echo "[deskcast] npm packages: up to date"
 else
   # mediasoup's own postinstall is skipped (allowScripts): it would download a prebuilt worker.
-  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  # --ignore-scripts: works the same on npm 10 (no allowScripts) and 11.
+  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$lock_sha" > "$stamp"
 fi
 

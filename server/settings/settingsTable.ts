@@ -26,8 +26,8 @@ function define<const K extends string>(d: SettingDefinition<K>): SettingDefinit
 export const settingsTable = [
   define({
     key: 'port', flag: 'port', env: 'DESKCAST_PORT', group: 'Server',
-    kind: { type: 'integer', min: 1, max: 65535 }, default: 8443,
-    help: 'HTTPS port for the viewer page, signaling, /healthz and /metrics.',
+    kind: { type: 'integer', min: 0, max: 65535 }, default: 8443,
+    help: 'HTTPS port for the viewer page, signaling, /healthz and /metrics (0: any free port).',
   }),
   define({
     key: 'bind', flag: 'bind', env: 'DESKCAST_BIND', group: 'Server',

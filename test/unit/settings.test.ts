@@ -27,7 +27,7 @@ describe('settings', () => {
   });
 
   it('rejects bad values with a message naming the flag and what it accepts', () => {
-    expect(() => parseSettings(['--port', 'eighty'], {})).toThrow(/--port must be a whole number from 1 to 65535; got "eighty"/);
+    expect(() => parseSettings(['--port', 'eighty'], {})).toThrow(/--port must be a whole number from 0 to 65535; got "eighty"/);
     expect(() => parseSettings(['--fps', '0'], {})).toThrow(/--fps must be a whole number from 1 to 120/);
     expect(() => parseSettings(['--encoder', 'openh264'], {})).toThrow(/--encoder must be one of auto, x264, nvenc, vaapi/);
     expect(() => parseSettings([], { DESKCAST_MAX_VIEWERS: '-3' })).toThrow(/\$DESKCAST_MAX_VIEWERS must be a whole number/);

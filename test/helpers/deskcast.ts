@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DeskcastServer } from '../../server/DeskcastServer.js';
+import { parseSettings } from '../../server/settings/parseSettings.js';
+import { setLogLevel } from '../../server/util/logger.js';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The real server in this test process: its own Xvfb (no demo content, so tests control
+ * the picture), real mediasoup workers on loopback, real native capture.
+ */
+export async function startDeskcast(flags: string[] = []): Promise<DeskcastServer> {
+  setLogLevel((process.env['DESKCAST_TEST_LOG_LEVEL'] as 'info' | undefined) ?? 'warn');
+  const env = { ...process.env };
+  delete env['DISPLAY']; // a developer's own $DISPLAY must not be captured by tests
+  const settings = parseSettings(
+    ['--port', '0', '--bind', '127.0.0.1', '--announced-address', '127.0.0.1', '--workers', '2', '--embedded-size', '640x480', ...flags],
+    Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('DESKCAST_'))),
+  );
+  const savedDisplay = process.env['DISPLAY'];
+  delete process.env['DISPLAY'];
+  try {
+    return await DeskcastServer.create({ settings, embeddedDemoContent: false });
+  } finally {
+    if (savedDisplay !== undefined) process.env['DISPLAY'] = savedDisplay;
+  }
+}
+
+/** Paints the whole root window of `display` one colour (what a presenter's screen shows). */
+export async function paintRoot(display: string, color: string): Promise<void> {
+  await execFileAsync('xsetroot', ['-display', display, '-solid', color]);
+}
+
+/** The viewer link with the loopback address (the announced address in tests). */
+export function viewerUrl(server: DeskcastServer, token = server.token): string {
+  return `https://127.0.0.1:${server.port}/?t=${encodeURIComponent(token)}`;
+}
