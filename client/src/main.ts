@@ -14,6 +14,8 @@ const message = element<HTMLSpanElement>('message');
 const statsBox = element<HTMLPreElement>('stats');
 const statsToggle = element<HTMLButtonElement>('stats-toggle');
 const fullscreenButton = element<HTMLButtonElement>('fullscreen');
+const unmuteButton = element<HTMLButtonElement>('unmute');
+const volume = element<HTMLInputElement>('volume');
 
 function setState(state: ViewerState, text: string): void {
   document.body.dataset['state'] = state;
@@ -27,11 +29,49 @@ const session = new ViewerSession(token, {
   state: setState,
   stream: (stream) => {
     if (video.srcObject !== stream) video.srcObject = stream;
-    void video.play().catch(() => undefined);
+    void startPlayback(stream.getAudioTracks().length > 0);
   },
   status: (status) => {
     encoder = status.encoder;
   },
+});
+
+/**
+ * Plays with sound when the browser allows it; otherwise starts muted (autoplay policy) and
+ * offers a clear "click to unmute".
+ */
+async function startPlayback(hasAudio: boolean): Promise<void> {
+  volume.hidden = !hasAudio;
+  if (!hasAudio) {
+    unmuteButton.hidden = true;
+    video.muted = true;
+    await video.play().catch(() => undefined);
+    return;
+  }
+  if (!video.muted) return; // the viewer already unmuted
+  video.muted = false;
+  try {
+    await video.play();
+    unmuteButton.hidden = true;
+  } catch {
+    video.muted = true;
+    unmuteButton.hidden = false;
+    await video.play().catch(() => undefined);
+  }
+  document.body.dataset['audio'] = video.muted ? 'muted' : 'playing';
+}
+
+unmuteButton.addEventListener('click', () => {
+  video.muted = false;
+  void video.play().catch(() => undefined);
+  unmuteButton.hidden = true;
+  document.body.dataset['audio'] = 'playing';
+});
+
+volume.addEventListener('input', () => {
+  video.volume = Number(volume.value);
+  video.muted = video.volume === 0;
+  document.body.dataset['audio'] = video.muted ? 'muted' : 'playing';
 });
 
 fullscreenButton.addEventListener('click', () => {

@@ -82,6 +82,11 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return this.#slots.flatMap((s) => (s ? [s.worker.pid] : []));
   }
 
+  /** The router of worker `slotIndex` (for diagnostics and tests that attach their own transports). */
+  router(slotIndex: number): ms.Router {
+    return this.#slot(slotIndex).router;
+  }
+
   routerRtpCapabilities(slotIndex: number): ms.RtpCapabilities {
     return this.#slot(slotIndex).router.rtpCapabilities;
   }

@@ -19,6 +19,11 @@ export interface Settings {
   announcedAddress: string;
   rtcPort: number;
   maxViewers: number;
+  audio: boolean;
+  audioSource: string;
+  audioApp: string;
+  audioBitrate: number;
+  repair: boolean;
   help: boolean;
 }
 

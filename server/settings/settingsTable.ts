@@ -110,6 +110,31 @@ export const settingsTable = [
     help: 'Viewers admitted at once; the next ones are refused politely.',
   }),
   define({
+    key: 'audio', flag: 'audio', env: 'DESKCAST_AUDIO', group: 'Audio',
+    kind: { type: 'boolean' }, default: true,
+    help: 'Broadcast the desktop sound as Opus. --no-audio turns it off.',
+  }),
+  define({
+    key: 'audioSource', flag: 'audio-source', env: 'DESKCAST_AUDIO_SOURCE', group: 'Audio',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'PulseAudio source to capture (a sink name means its monitor). Empty: the default sink\'s monitor.',
+  }),
+  define({
+    key: 'audioApp', flag: 'audio-app', env: 'DESKCAST_AUDIO_APP', group: 'Audio',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Broadcast only this application\'s sound (matched by application name); you still hear it.',
+  }),
+  define({
+    key: 'audioBitrate', flag: 'audio-bitrate', env: 'DESKCAST_AUDIO_BITRATE', group: 'Audio',
+    kind: { type: 'integer', min: 16, max: 510 }, default: 128,
+    help: 'Opus bitrate in kb/s.',
+  }),
+  define({
+    key: 'repair', flag: 'repair', env: 'DESKCAST_REPAIR', group: 'Actions',
+    kind: { type: 'boolean' }, default: false,
+    help: 'Remove audio sinks and loopbacks left by deskcast processes that died, report, and exit.',
+  }),
+  define({
     key: 'help', flag: 'help', env: 'DESKCAST_HELP', group: 'Actions',
     kind: { type: 'boolean' }, default: false,
     help: 'Print this help and exit.',

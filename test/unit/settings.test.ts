@@ -56,3 +56,16 @@ describe('settings', () => {
     }
   });
 });
+
+describe('audio settings', () => {
+  it('turns audio off with --no-audio and reads the audio flags', () => {
+    expect(parseSettings([], {}).audio).toBe(true);
+    expect(parseSettings(['--no-audio'], {}).audio).toBe(false);
+    expect(parseSettings([], { DESKCAST_AUDIO: 'false' }).audio).toBe(false);
+    const s = parseSettings(['--audio-app', 'Firefox', '--audio-bitrate', '96'], {});
+    expect(s.audioApp).toBe('Firefox');
+    expect(s.audioBitrate).toBe(96);
+    expect(() => parseSettings(['--audio-bitrate', '5'], {})).toThrow(/--audio-bitrate must be a whole number from 16 to 510/);
+    expect(() => parseSettings(['--no-port'], {})).toThrow(/--no-port is not a switch/);
+  });
+});
