@@ -91,6 +91,7 @@ export class PerAppAudioRouter extends EventEmitter<PerAppAudioRouterEvents> {
   #closed: Promise<RouterCloseResult> | null = null;
   #failedMoves = new Set<number>();
   #announcedWaiting = false;
+  #serverLost = false;
 
   static async create(options: PerAppAudioRouterOptions): Promise<PerAppAudioRouter> {
     const appName = options.appName?.trim() ?? '';
@@ -107,8 +108,13 @@ export class PerAppAudioRouter extends EventEmitter<PerAppAudioRouterEvents> {
     const presenterSink = await resolvePresenterSink(pactl);
     const router = new PerAppAudioRouter(pactl, appName, presenterSink, latency, options.rescanMs ?? 5000);
     await router.#ensureModules(true);
-    router.#subscribe();
-    await router.scan();
+    try {
+      router.#subscribe();
+      await router.scan();
+    } catch (err) {
+      await router.close().catch(() => undefined); // leave nothing behind
+      throw err;
+    }
     router.#rescanTimer = setInterval(() => void router.scan().catch(() => undefined), router.#rescanMs);
     router.#rescanTimer.unref();
     log.info(
@@ -227,6 +233,10 @@ export class PerAppAudioRouter extends EventEmitter<PerAppAudioRouterEvents> {
   async #scanOnce(): Promise<void> {
     if (this.#needsEnsure) await this.#ensureModules(false);
     const inputs = await this.#pactl.listSinkInputs();
+    if (this.#serverLost && this.#subscriber) {
+      this.#serverLost = false;
+      log.debug(`sound server is reachable again: routing '${this.appName}' through '${this.sinkName}'`);
+    }
     let matched = 0;
     for (const input of inputs) {
       if (!this.#matches(input)) continue;
@@ -276,7 +286,11 @@ export class PerAppAudioRouter extends EventEmitter<PerAppAudioRouterEvents> {
 
   /** Loads the sink and the loopback, or re-creates them after the server lost them (restart). */
   async #ensureModules(initial: boolean): Promise<void> {
-    this.#needsEnsure = false;
+    await this.#loadModules(initial);
+    this.#needsEnsure = false; // only once it worked: a failure is retried on the next scan
+  }
+
+  async #loadModules(initial: boolean): Promise<void> {
     const sinks = await this.#pactl.listSinks();
     const existing = sinks.find((s) => s.name === this.sinkName);
     const me = processIdentity(process.pid);
@@ -358,11 +372,17 @@ export class PerAppAudioRouter extends EventEmitter<PerAppAudioRouterEvents> {
         if (this.#closed || this.#subscriber !== child) return;
         this.#subscriber = null;
         this.#needsEnsure = true;
-        const warning = new AudioRouterError(
-          `Lost the sound server ${serverLabel(this.#pactl.connection)} (${detail}); '${this.appName}' is re-routed when it is back (retrying every 1 s).`,
-        );
-        log.warn(warning.message);
-        this.emit('warning', warning);
+        if (!this.#serverLost) {
+          // warn once per outage, not on every retry
+          this.#serverLost = true;
+          const warning = new AudioRouterError(
+            `Lost the sound server ${serverLabel(this.#pactl.connection)} (${detail}); '${this.appName}' is re-routed when it is back (retrying every 1 s).`,
+          );
+          log.warn(warning.message);
+          this.emit('warning', warning);
+        } else {
+          log.debug(`sound server still unreachable: ${detail}`);
+        }
         this.#resubscribeTimer = setTimeout(() => this.#resubscribe(), 1000);
       },
     );

@@ -14,7 +14,7 @@ export class PulseToolMissingError extends AudioError {
     const pkg = tool === 'pulseaudio' ? 'pulseaudio' : 'pulseaudio-utils';
     super(
       `'${tool}' was not found on PATH. Install it with \`apt-get install ${pkg}\` ` +
-        '(or run scripts/install-system-deps.sh), or run deskcast without audio (--no-audio).',
+        '(or run scripts/install-system-deps.sh), or turn deskcast\'s audio off (see `deskcast --help`).',
     );
     this.tool = tool;
   }
@@ -29,8 +29,7 @@ export class SoundServerUnreachableError extends AudioError {
     super(
       `Cannot connect to the sound server ${server}: ${detail}. Start PulseAudio or pipewire-pulse ` +
         '(`pulseaudio --start`, or `systemctl --user start pipewire-pulse`), run deskcast as the user who owns it, ' +
-        'or point PULSE_SERVER at a running one; without a desktop sound server, leave --audio-app unset and ' +
-        'deskcast starts its own.',
+        'or point PULSE_SERVER at a running one.',
     );
     this.server = server;
   }

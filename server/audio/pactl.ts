@@ -93,7 +93,8 @@ export class Pactl {
         if (e.code === 'ENOENT') reject(new PulseToolMissingError('pactl'));
         else if (e.killed) reject(new SoundServerUnreachableError(serverLabel(this.connection), `pactl ${args[0] ?? ''} got no answer within ${timeoutMs} ms`));
         else if (CONNECTION_FAILURE.test(stderr)) {
-          reject(new SoundServerUnreachableError(serverLabel(this.connection), stderr.trim().replace(CONNECTION_FAILURE, '')));
+          const detail = (stderr.split('\n').find((l) => CONNECTION_FAILURE.test(l)) ?? '').replace(CONNECTION_FAILURE, '').trim();
+          reject(new SoundServerUnreachableError(serverLabel(this.connection), detail || 'no answer'));
         } else reject(new PactlCommandError(args, stderr, hint));
       });
     });

@@ -13,14 +13,24 @@ export function processIdentity(pid: number): ProcessIdentity {
   return { pid, startTime: processStartTime(pid), pidNamespace: pidNamespace(pid) };
 }
 
-/** True while a process with this PID exists (EPERM still means it exists). */
+/** True while a process with this PID exists and is not a zombie (EPERM still means it exists). */
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return processState(pid) !== 'Z';
+}
+
+/** One-letter state from /proc/<pid>/stat (R, S, D, Z, ...), or null if unreadable. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
   }
 }
 
