@@ -12,7 +12,7 @@ const COLORS: [string, [number, number, number]][] = [
   ['#0000ff', [0, 0, 255]],
 ];
 
-/** In the page: on every presented frame, check the centre pixel against the target. */
+/** In the page: on every presented frame, check a pixel (off the pointer) against the target. */
 async function installDetector(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { __target?: [number, number, number]; __seenAt?: number };
@@ -23,7 +23,7 @@ async function installDetector(page: Page): Promise<void> {
     const onFrame = (now: number): void => {
       const target = w.__target;
       if (target && w.__seenAt === undefined) {
-        ctx.drawImage(video, video.videoWidth / 2, video.videoHeight / 2, 1, 1, 0, 0, 1, 1);
+        ctx.drawImage(video, video.videoWidth / 4, video.videoHeight / 4, 1, 1, 0, 0, 1, 1); // off the pointer
         const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
         if (Math.abs(r! - target[0]) < 60 && Math.abs(g! - target[1]) < 60 && Math.abs(b! - target[2]) < 60) {
           w.__seenAt = performance.timeOrigin + now;

@@ -15,11 +15,16 @@ import { resolveWorkerBinary } from './media/workerBinary.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
+import { AudioBridge, type AudioStatus } from './audio/AudioBridge.js';
+import { EmbeddedPulseAudio } from './audio/EmbeddedPulseAudio.js';
+import { PerAppAudioRouter } from './audio/PerAppAudioRouter.js';
+import type { PulseConnection } from './audio/pactl.js';
 
 const log = createLogger('server');
 
-/** RTP payload type the addon uses for H.264 into the PlainTransport (any dynamic PT works). */
+/** RTP payload types the addon uses into the PlainTransports (any dynamic PT works). */
 const VIDEO_PAYLOAD_TYPE = 102;
+const AUDIO_PAYLOAD_TYPE = 111;
 
 export interface DeskcastServerOptions {
   settings: Settings;
@@ -38,17 +43,26 @@ function firstExternalIPv4(): string | undefined {
   return undefined;
 }
 
+/** What audio needs from the sound server: where to connect and what to capture. */
+interface AudioPlan {
+  connection: PulseConnection;
+  source: string;
+  router?: PerAppAudioRouter;
+}
+
 /** The whole broadcast: display, capture, media workers, HTTPS + signaling. */
 export class DeskcastServer {
   readonly token: string;
   readonly display: string;
   readonly viewerUrl: string;
   readonly port: number;
-  readonly #desktop: EmbeddedDesktop | undefined;
   readonly #media: MediaCluster;
   readonly #capture: CaptureBridge;
+  readonly #audioStatus: () => AudioStatus;
   readonly #https: HttpsServer;
   readonly #signaling: SignalingServer;
+  /** Stops what create() started (desktop, sound server, capture, workers, ...), newest first. */
+  readonly #cleanups: (() => unknown)[];
   #closed = false;
 
   static async create(options: DeskcastServerOptions): Promise<DeskcastServer> {
@@ -56,14 +70,26 @@ export class DeskcastServer {
     const token = s.token || generateAccessToken();
     const announcedAddress = s.announcedAddress || firstExternalIPv4() || '127.0.0.1';
     const workerCount = s.workers ?? availableParallelism();
-    const cleanups: (() => void)[] = [];
+    const cleanups: (() => unknown)[] = [];
     try {
       let desktop: EmbeddedDesktop | undefined;
+      let pulse: EmbeddedPulseAudio | undefined;
       let display = s.display || process.env['DISPLAY'] || '';
       if (!display) {
         log.info('no --display and no $DISPLAY: starting an embedded Xvfb desktop');
-        desktop = await EmbeddedDesktop.create({ ...s.embeddedSize, withDemoContent: options.embeddedDemoContent ?? true });
-        cleanups.push(() => desktop?.stop());
+        if (s.audio) {
+          // Its own sound server too, with a chime on it, so a fresh machine hears something.
+          pulse = await EmbeddedPulseAudio.create({ testSound: options.embeddedDemoContent === false ? 'none' : 'chime' });
+          const startedPulse = pulse;
+          cleanups.push(() => startedPulse.stop());
+        }
+        desktop = await EmbeddedDesktop.create({
+          ...s.embeddedSize,
+          withDemoContent: options.embeddedDemoContent ?? true,
+          env: pulse?.env ?? {},
+        });
+        const startedDesktop = desktop;
+        cleanups.push(() => startedDesktop.stop());
         display = desktop.display;
       }
 
@@ -90,9 +116,39 @@ export class DeskcastServer {
         destination: videoEndpoint,
       });
       cleanups.push(() => capture.stop());
+
+      let audio: AudioBridge | undefined;
+      let audioRouter: PerAppAudioRouter | undefined;
+      let audioOffReason = 'turned off with --no-audio';
+      if (s.audio) {
+        try {
+          const plan = await DeskcastServer.#planAudio(s, pulse);
+          audioRouter = plan.router;
+          if (audioRouter) cleanups.push(() => audioRouter?.close());
+          const audioSpec = { kind: 'audio' as const, ssrc: randomInt(1, 2 ** 31), payloadType: AUDIO_PAYLOAD_TYPE, cname };
+          const audioEndpoint = await media.addIngest(audioSpec);
+          audio = AudioBridge.start({
+            source: plan.source,
+            server: plan.connection.server ?? '',
+            bitrateKbps: s.audioBitrate,
+            cname,
+            ssrc: audioSpec.ssrc,
+            payloadType: audioSpec.payloadType,
+            destination: audioEndpoint,
+          });
+          const startedAudio = audio;
+          cleanups.push(() => startedAudio.stop());
+        } catch (err) {
+          audioOffReason = `audio could not start: ${(err as Error).message}`;
+          log.error(`${audioOffReason}. The broadcast goes on without sound; fix the cause or pass --no-audio.`);
+          await media.removeIngest('audio');
+        }
+      }
       media.on('ingestMoved', (endpoint) => {
         if (endpoint.kind === 'video') capture.setDestination(endpoint.host, endpoint.port);
+        else audio?.setDestination(endpoint.host, endpoint.port);
       });
+      const audioStatus = (): AudioStatus => audio?.status ?? { state: 'off', reason: audioOffReason, source: '' };
 
       const tls = s.tlsCert
         ? await loadCertificate(s.tlsCert, s.tlsKey)
@@ -108,6 +164,7 @@ export class DeskcastServer {
           viewers: signaling?.viewerCount ?? 0,
           maxViewers: capacity.maxViewers,
           capture: capture.status,
+          audio: audioStatus(),
           workers: media.workerPids.length,
         }),
         beforeMetrics: async () => {
@@ -115,7 +172,7 @@ export class DeskcastServer {
         },
       });
       const https = createServer({ cert: tls.cert, key: tls.key }, app);
-      cleanups.push(() => https.close());
+      cleanups.push(() => new Promise<void>((resolve) => https.close(() => resolve())));
       signaling = SignalingServer.create({
         httpsServer: https,
         token,
@@ -149,16 +206,27 @@ export class DeskcastServer {
         display,
         viewerUrl: `https://${viewerHost}:${port}/?t=${token}`,
         port,
-        desktop,
         media,
         capture,
+        audioStatus,
         https,
         signaling,
+        cleanups,
       });
     } catch (err) {
-      for (const cleanup of cleanups.reverse()) cleanup();
+      for (const cleanup of cleanups.reverse()) await cleanup();
       throw err;
     }
+  }
+
+  /** Which sound server to use and what to capture from it (--audio-source, --audio-app). */
+  static async #planAudio(s: Settings, pulse: EmbeddedPulseAudio | undefined): Promise<AudioPlan> {
+    const connection: PulseConnection = pulse?.connection ?? {};
+    if (s.audioApp) {
+      const router = await PerAppAudioRouter.create({ ...connection, appName: s.audioApp });
+      return { connection, source: router.monitorSource, router };
+    }
+    return { connection, source: s.audioSource || (pulse?.monitorSource ?? '') };
   }
 
   private constructor(parts: {
@@ -166,21 +234,23 @@ export class DeskcastServer {
     display: string;
     viewerUrl: string;
     port: number;
-    desktop: EmbeddedDesktop | undefined;
     media: MediaCluster;
     capture: CaptureBridge;
+    audioStatus: () => AudioStatus;
     https: HttpsServer;
     signaling: SignalingServer;
+    cleanups: (() => unknown)[];
   }) {
     this.token = parts.token;
     this.display = parts.display;
     this.viewerUrl = parts.viewerUrl;
     this.port = parts.port;
-    this.#desktop = parts.desktop;
     this.#media = parts.media;
     this.#capture = parts.capture;
+    this.#audioStatus = parts.audioStatus;
     this.#https = parts.https;
     this.#signaling = parts.signaling;
+    this.#cleanups = parts.cleanups;
   }
 
   get workerPids(): number[] {
@@ -191,14 +261,15 @@ export class DeskcastServer {
     return this.#capture.status;
   }
 
+  get audioStatus(): AudioStatus {
+    return this.#audioStatus();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#signaling.close();
-    this.#capture.stop();
-    this.#media.close();
     this.#https.closeAllConnections();
-    await new Promise<void>((resolve) => this.#https.close(() => resolve()));
-    this.#desktop?.stop();
+    for (const cleanup of this.#cleanups.reverse()) await cleanup();
   }
 }

@@ -1,5 +1,6 @@
 // deskcast entry point: `npm start -- [settings]` (see --help).
 import { DeskcastServer } from './DeskcastServer.js';
+import { repairAudio } from './audio/repairAudio.js';
 import { helpText, parseSettings, SettingsError } from './settings/parseSettings.js';
 import { createLogger, setLogLevel } from './util/logger.js';
 
@@ -21,6 +22,11 @@ async function main(): Promise<number> {
     return 0;
   }
   setLogLevel(settings.logLevel);
+  if (settings.repair) {
+    const result = await repairAudio();
+    process.stdout.write(`${result.summary}\n`);
+    return result.problems.length > 0 ? 1 : 0;
+  }
 
   const server = await DeskcastServer.create({ settings });
   process.stdout.write(`\nViewer link: ${server.viewerUrl}\n\n`);

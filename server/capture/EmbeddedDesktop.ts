@@ -12,6 +12,8 @@ export interface EmbeddedDesktopOptions {
   height: number;
   /** Start a clock and a live `top` so the broadcast visibly moves (off in tests that paint). */
   withDemoContent: boolean;
+  /** Extra environment for programs on this desktop (e.g. PULSE_SERVER of the embedded sound server). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -22,6 +24,7 @@ export class EmbeddedDesktop {
   readonly display: string;
   readonly #xvfb: ChildProcess;
   readonly #clients: ChildProcess[] = [];
+  readonly #env: Record<string, string>;
   #stopped = false;
 
   static async create(options: EmbeddedDesktopOptions): Promise<EmbeddedDesktop> {
@@ -53,15 +56,16 @@ export class EmbeddedDesktop {
         }
       });
     });
-    const desktop = new EmbeddedDesktop(display, xvfb);
+    const desktop = new EmbeddedDesktop(display, xvfb, options.env ?? {});
     if (options.withDemoContent) desktop.#startDemoContent(options);
     log.info(`started Xvfb on ${display} (${options.width}x${options.height})`);
     return desktop;
   }
 
-  private constructor(display: string, xvfb: ChildProcess) {
+  private constructor(display: string, xvfb: ChildProcess, env: Record<string, string>) {
     this.display = display;
     this.#xvfb = xvfb;
+    this.#env = env;
     xvfb.on('exit', (code, signal) => {
       if (!this.#stopped) log.error(`Xvfb on ${display} exited unexpectedly (code ${code}, signal ${signal})`);
     });
@@ -69,7 +73,7 @@ export class EmbeddedDesktop {
 
   /** Starts an X client on this display; it is stopped with the desktop. */
   spawnClient(command: string, args: string[]): ChildProcess {
-    const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, DISPLAY: this.display } });
+    const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ...this.#env, DISPLAY: this.display } });
     child.on('error', (err) => log.warn(`${command} could not start on ${this.display}: ${err.message}`));
     this.#clients.push(child);
     return child;

@@ -65,8 +65,36 @@ export interface VideoSession {
   readonly localPort: number;
 }
 
+export interface AudioSessionOptions {
+  /** PulseAudio source; '' = the default sink's monitor (followed when the default changes). */
+  source: string;
+  /** libpulse server string; '' = libpulse's default ($PULSE_SERVER, then the user's socket). */
+  server: string;
+  bitrateKbps: number;
+  destinationHost: string;
+  destinationPort: number;
+  ssrc: number;
+  payloadType: number;
+  cname: string;
+  onEvent: (event: NativeAudioEvent) => void;
+}
+
+export type NativeAudioEvent =
+  | { type: 'state'; state: 'connecting' | 'connected' | 'disconnected'; reason: string; source: string }
+  | { type: 'stats'; chunksCaptured: number; packetsSent: number; bytesSent: number; encodeMsAvg: number }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export interface AudioSession {
+  start(): void;
+  setDestination(host: string, port: number): void;
+  stop(): void;
+  readonly localPort: number;
+}
+
 export interface NativeAddon {
   VideoSession: new (options: VideoSessionOptions) => VideoSession;
+  AudioSession: new (options: AudioSessionOptions) => AudioSession;
 }
 
 export const nativeAddonPath = join(projectRoot, 'native', 'build', 'Release', 'deskcast_native.node');

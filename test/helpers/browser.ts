@@ -26,6 +26,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
       '--disable-renderer-backgrounding',
       '--disable-backgrounding-occluded-windows',
       ...extraArgs,
+      ...(process.env['CHROMIUM_EXTRA_ARGS']?.split(' ').filter(Boolean) ?? []),
     ],
   });
   return {
@@ -42,22 +43,23 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
  * inbound-rtp stats the browser itself reports, and when each connected.
  */
 export async function instrumentPeerConnections(page: Page): Promise<void> {
-  await page.evaluateOnNewDocument(() => {
-    const w = window as unknown as { __pcs: RTCPeerConnection[]; __connectedAt: number[] };
-    w.__pcs = [];
-    w.__connectedAt = [];
+  // A string, not a function: tsx/esbuild (keepNames) wraps named functions in __name(), which
+  // does not exist in the page. The no-op __name also lets later page.evaluate() calls run.
+  await page.evaluateOnNewDocument(`
+    window.__name = (f) => f;
+    window.__pcs = [];
+    window.__connectedAt = [];
     const Original = window.RTCPeerConnection;
-    class Recorded extends Original {
-      constructor(config?: RTCConfiguration) {
+    window.RTCPeerConnection = class extends Original {
+      constructor(config) {
         super(config);
-        w.__pcs.push(this);
+        window.__pcs.push(this);
         this.addEventListener('connectionstatechange', () => {
-          if (this.connectionState === 'connected') w.__connectedAt.push(performance.now());
+          if (this.connectionState === 'connected') window.__connectedAt.push(performance.now());
         });
       }
-    }
-    window.RTCPeerConnection = Recorded as typeof RTCPeerConnection;
-  });
+    };
+  `);
 }
 
 /** Sum of framesDecoded over the page's inbound video streams, as the browser reports it. */
@@ -81,8 +83,11 @@ export interface Rgb {
   b: number;
 }
 
-/** The colour at (fx, fy) (fractions of the frame) of what the video element shows now. */
-export async function videoPixel(page: Page, fx = 0.5, fy = 0.5): Promise<Rgb & { width: number; height: number }> {
+/**
+ * The colour at (fx, fy) (fractions of the frame) of what the video element shows now. The
+ * default point is off-centre: Xvfb parks the pointer at the centre and capture draws it.
+ */
+export async function videoPixel(page: Page, fx = 0.25, fy = 0.25): Promise<Rgb & { width: number; height: number }> {
   return page.evaluate(
     (x, y) => {
       const video = document.getElementById('screen') as HTMLVideoElement;
@@ -113,4 +118,52 @@ export async function waitFor<T>(check: () => Promise<T>, timeoutMs: number, int
     value = await check();
   }
   return value;
+}
+
+/**
+ * The dominant frequency of the audio the page receives, measured with a WebAudio analyser on
+ * the received track (what the viewer hears), and the level at that frequency in dBFS.
+ */
+export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ hz: number; db: number; tracks: number }> {
+  return page.evaluate(async (ms) => {
+    const video = document.getElementById('screen') as HTMLVideoElement;
+    const tracks = (video.srcObject as MediaStream | null)?.getAudioTracks() ?? [];
+    if (tracks.length === 0) return { hz: 0, db: -Infinity, tracks: 0 };
+    const context = new AudioContext({ sampleRate: 48000 });
+    await context.resume();
+    const source = context.createMediaStreamSource(new MediaStream([tracks[0]!]));
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 16384;
+    analyser.smoothingTimeConstant = 0;
+    source.connect(analyser);
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    const sum = new Float32Array(analyser.frequencyBinCount);
+    const deadline = performance.now() + ms;
+    let frames = 0;
+    while (performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      analyser.getFloatFrequencyData(bins);
+      for (let i = 0; i < bins.length; i++) sum[i]! += Math.pow(10, bins[i]! / 10);
+      frames++;
+    }
+    let best = 1;
+    for (let i = 2; i < sum.length; i++) if (sum[i]! > sum[best]!) best = i;
+    await context.close();
+    return { hz: (best * context.sampleRate) / analyser.fftSize, db: 10 * Math.log10(sum[best]! / frames), tracks: tracks.length };
+  }, listenMs);
+}
+
+/** RTP packets of inbound audio the page has received (grows while sound arrives). */
+export async function audioPacketsReceived(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    let packets = 0;
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s: { type: string; kind?: string; packetsReceived?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
+      });
+    }
+    return packets;
+  });
 }

@@ -1,0 +1,95 @@
+import { createLogger } from '../util/logger.js';
+import { loadNativeAddon, type AudioSession, type NativeAudioEvent } from '../capture/nativeAddon.js';
+import { audioMetrics } from './audioMetrics.js';
+
+const log = createLogger('audio');
+
+export interface AudioBridgeOptions {
+  source: string;
+  server: string;
+  bitrateKbps: number;
+  cname: string;
+  ssrc: number;
+  payloadType: number;
+  destination: { host: string; port: number };
+}
+
+export interface AudioStatus {
+  state: 'off' | 'connecting' | 'connected' | 'disconnected' | 'failed';
+  /** Why audio is not flowing (empty when connected). */
+  reason: string;
+  source: string;
+}
+
+/**
+ * Owns the native audio session (PulseAudio capture → Opus → RTP). The session reconnects to
+ * the sound server by itself; this bridge turns its states into status and metrics.
+ */
+export class AudioBridge {
+  readonly #session: AudioSession;
+  #status: AudioStatus;
+
+  static start(options: AudioBridgeOptions): AudioBridge {
+    return new AudioBridge(options);
+  }
+
+  private constructor(options: AudioBridgeOptions) {
+    this.#status = { state: 'connecting', reason: 'connecting to the sound server', source: options.source };
+    const { AudioSession } = loadNativeAddon();
+    this.#session = new AudioSession({
+      source: options.source,
+      server: options.server,
+      bitrateKbps: options.bitrateKbps,
+      destinationHost: options.destination.host,
+      destinationPort: options.destination.port,
+      ssrc: options.ssrc,
+      payloadType: options.payloadType,
+      cname: options.cname,
+      onEvent: (event) => this.#onEvent(event),
+    });
+    this.#session.start();
+    this.#publish();
+  }
+
+  get status(): AudioStatus {
+    return { ...this.#status };
+  }
+
+  setDestination(host: string, port: number): void {
+    this.#session.setDestination(host, port);
+  }
+
+  stop(): void {
+    this.#session.stop();
+    this.#status = { ...this.#status, state: 'off', reason: 'stopped' };
+    this.#publish();
+  }
+
+  #onEvent(event: NativeAudioEvent): void {
+    switch (event.type) {
+      case 'state':
+        if (event.state === 'connected') log.info(`capturing ${event.source || 'the default sink monitor'}`);
+        else log.warn(`audio ${event.state}: ${event.reason}`);
+        this.#status = { state: event.state, reason: event.reason, source: event.source };
+        this.#publish();
+        break;
+      case 'stats':
+        audioMetrics.bytesSent.set(event.bytesSent);
+        break;
+      case 'error':
+        log.error(`audio stopped: ${event.message} [${event.code}]; the broadcast goes on without sound`);
+        this.#status = { ...this.#status, state: 'failed', reason: event.message };
+        this.#publish();
+        break;
+      case 'log':
+        (event.level === 'warn' ? log.warn : log.info)(event.message);
+        break;
+    }
+  }
+
+  #publish(): void {
+    audioMetrics.up.set(this.#status.state === 'connected' ? 1 : 0);
+    audioMetrics.state.reset();
+    audioMetrics.state.set({ state: this.#status.state }, 1);
+  }
+}
