@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../util/projectRoot.js';
 
-// The JS face of native/ (node-addon-api). Keep in step with native/addon.cc.
+// The JS face of native/ (node-addon-api). Keep in step with native/src/addon.cc.
 
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc' | 'vaapi';
 
@@ -35,6 +35,9 @@ export interface NativeVideoStats {
   captureMsAvg: number;
   convertMsAvg: number;
   encodeMsAvg: number;
+  captureMsP50: number;
+  convertMsP50: number;
+  encodeMsP50: number;
   width: number;
   height: number;
   encoder: string;

@@ -1,0 +1,12 @@
+// `__test`: test-only exports that expose pure native components (packetizer, RTCP, media
+// clock) and an H.264 decoder to verify bitstreams, so vitest can test them without mocks.
+// Not part of the public API.
+#pragma once
+
+#include <napi.h>
+
+namespace deskcast {
+
+Napi::Object createTestBindings(Napi::Env env);
+
+}  // namespace deskcast

@@ -1,0 +1,51 @@
+// Loads the native addon for tests and benchmarks, with the test-only `__test` exports typed.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { NativeAddon, NativeVideoEvent, NativeVideoStats, VideoSessionOptions } from '../../server/capture/nativeAddon.js';
+
+export type { NativeAddon, NativeVideoEvent, NativeVideoStats, VideoSessionOptions };
+
+/** Stats as the addon emits them: the spec'd fields plus per-window medians. */
+export type NativeVideoStatsWithMedians = NativeVideoStats & { captureMsP50: number; convertMsP50: number; encodeMsP50: number };
+
+export interface RtcpFeedbackSummary {
+  malformed: boolean;
+  isRtcp: boolean;
+  packets: number;
+  senderReports: number;
+  receiverReports: number;
+  pli: number;
+  fir: number;
+  nack: number;
+  ignoredFeedback: number;
+  lastFirSeq: number;
+}
+
+export interface DecodedFrame {
+  width: number;
+  height: number;
+  keyFrame: boolean;
+  /** Y, U, V samples at the picture's center */
+  y: number;
+  u: number;
+  v: number;
+}
+
+export interface NativeTestBindings {
+  packetize(annexB: Buffer, maxPayload?: number, opts?: { ssrc?: number; payloadType?: number; sequenceNumber?: number; timestamp?: number }): Buffer[];
+  splitAnnexB(annexB: Buffer): Buffer[];
+  parseRtcp(datagram: Buffer, ourSsrc: number): RtcpFeedbackSummary;
+  buildSr(sr: { ssrc: number; ntpTimestamp?: bigint; rtpTimestamp: number; packetCount: number; octetCount: number; cname: string }): Buffer;
+  mediaClock(monoNs?: bigint): { monoNs: bigint; epochMonoNs: bigint; ntp: bigint; rtp90k: number; rtp48k: number };
+  decodeH264(accessUnits: Buffer[]): DecodedFrame[];
+}
+
+export const nativeAddonPath = fileURLToPath(new URL('../../native/build/Release/deskcast_native.node', import.meta.url));
+
+export function loadNative(): NativeAddon & { __test: NativeTestBindings } {
+  if (!existsSync(nativeAddonPath)) {
+    throw new Error(`native addon not built: ${nativeAddonPath} is missing (run: bash scripts/build-native.sh)`);
+  }
+  return createRequire(import.meta.url)(nativeAddonPath) as NativeAddon & { __test: NativeTestBindings };
+}
