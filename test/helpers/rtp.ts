@@ -13,6 +13,9 @@ export interface RtpPacket {
   payload: Buffer;
 }
 
+/** SSRC of the padding-only probation packets a mediasoup consumer sends to probe bandwidth. */
+const MEDIASOUP_PROBATION_SSRC = 1234;
+
 /** RFC 5761 §4: RTCP packet types 192..223 occupy the second byte on a muxed port. */
 export function isRtcp(datagram: Buffer): boolean {
   return datagram.length >= 2 && datagram[0]! >> 6 === 2 && datagram[1]! >= 192 && datagram[1]! <= 223;
@@ -272,6 +275,8 @@ export class RtpReceiver {
       return;
     }
     const packet = parseRtp(msg);
+    // mediasoup's bandwidth probation packets (SSRC 1234, padding only) carry no media.
+    if (packet.payload.length === 0 || packet.ssrc === MEDIASOUP_PROBATION_SSRC) return;
     if (this.keepPackets) {
       this.rtpPackets.push(packet);
       if (this.rtpPackets.length > 20000) this.rtpPackets.splice(0, 10000);
