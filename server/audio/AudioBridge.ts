@@ -69,7 +69,7 @@ export class AudioBridge {
     switch (event.type) {
       case 'state':
         if (event.state === 'connected') log.info(`capturing ${event.source || 'the default sink monitor'}`);
-        else log.warn(`audio ${event.state}: ${event.reason}`);
+        else if (event.state === 'disconnected') log.warn(`audio disconnected: ${event.reason}`);
         this.#status = { state: event.state, reason: event.reason, source: event.source };
         this.#publish();
         break;

@@ -125,9 +125,7 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
       session.stop();
       throw err;
     }
-    this.#session = session;
-    for (const s of started.skipped) log.info(`encoder ${s.encoder} skipped: ${s.reason}`);
-    log.info(`capturing ${o.display} at ${started.width}x${started.height} ${o.fps} fps, encoder ${started.encoder}, ${o.bitrateKbps} kb/s`);
+    this.#session = session; // the session itself logs the encoder chosen and why others were skipped
     captureMetrics.encoder.reset();
     captureMetrics.encoder.set({ encoder: started.encoder }, 1);
     this.#setStatus({ state: 'running', encoder: started.encoder, width: started.width, height: started.height, error: undefined });
