@@ -81,7 +81,7 @@ try {
   report(
     'glass-to-glass',
     { unit: 'ms', fps: server.captureStatus.fps, encoder: server.captureStatus.encoder, clockOffsetMs: offset, ...stats, samples },
-    `median ${stats.median} ms, p95 ${stats.p95} ms over ${stats.n} colour changes (${server.captureStatus.encoder}, ${server.captureStatus.fps} fps, 640x480)`,
+    `median ${stats.median} ms, p95 ${stats.p95} ms over ${stats.n} colour changes (${server.captureStatus.encoder}, ${server.captureStatus.fps} fps, ${server.captureStatus.width}x${server.captureStatus.height})`,
   );
 } finally {
   await close();

@@ -35,7 +35,14 @@ describe('viewer end to end: Xvfb → native capture → mediasoup → Chromium'
   });
 
   it('plays the desktop: frames decode and the picture is the painted colour, then follows a change', async () => {
-    const page = await openViewer();
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await instrumentPeerConnections(page);
+    await page.goto(viewerUrl(server));
     await page.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
     const decoded = await waitFor(async () => (await framesDecoded(page)) > 10, 15_000);
     expect(decoded, 'inbound-rtp framesDecoded should grow past 10').toBe(true);
@@ -55,7 +62,9 @@ describe('viewer end to end: Xvfb → native capture → mediasoup → Chromium'
     const before = await framesDecoded(page);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await framesDecoded(page)).toBeGreaterThan(before);
-    await page.browserContext().close();
+    // The page lives within its strict Content-Security-Policy: nothing was blocked.
+    expect(consoleErrors).toEqual([]);
+    await context.close();
   });
 
   it('serves two browsers at once', async () => {
