@@ -54,10 +54,6 @@ export class ViewerSession {
     socket.on('status', (status) => this.#events.status(status));
   }
 
-  get consumers(): readonly msc.Consumer[] {
-    return this.#consumers;
-  }
-
   /** Stats of the video receiver and the transport (for the overlay). */
   async stats(): Promise<RTCStatsReport | undefined> {
     return this.#transport && !this.#transport.closed ? this.#transport.getStats() : undefined;

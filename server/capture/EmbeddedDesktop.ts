@@ -72,7 +72,7 @@ export class EmbeddedDesktop {
   }
 
   /** Starts an X client on this display; it is stopped with the desktop. */
-  spawnClient(command: string, args: string[]): ChildProcess {
+  #spawnClient(command: string, args: string[]): ChildProcess {
     const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ...this.#env, DISPLAY: this.display } });
     child.on('error', (err) => log.warn(`${command} could not start on ${this.display}: ${err.message}`));
     this.#clients.push(child);
@@ -87,9 +87,9 @@ export class EmbeddedDesktop {
   }
 
   #startDemoContent(options: EmbeddedDesktopOptions): void {
-    this.spawnClient('xsetroot', ['-solid', '#1d3b53']);
+    this.#spawnClient('xsetroot', ['-solid', '#1d3b53']);
     const clockSize = Math.round(Math.min(options.width, options.height) / 3);
-    this.spawnClient('xclock', ['-update', '1', '-geometry', `${clockSize}x${clockSize}-40+40`]);
-    this.spawnClient('xterm', ['-geometry', '90x28+40+40', '-bg', 'black', '-fg', 'lightgreen', '-e', 'top', '-d', '0.5']);
+    this.#spawnClient('xclock', ['-update', '1', '-geometry', `${clockSize}x${clockSize}-40+40`]);
+    this.#spawnClient('xterm', ['-geometry', '90x28+40+40', '-bg', 'black', '-fg', 'lightgreen', '-e', 'top', '-d', '0.5']);
   }
 }
