@@ -1,4 +1,5 @@
-// N-API bindings: exports `VideoSession` (and `__test`, test-only helpers).
+// N-API bindings: exports `VideoSession`, `AudioSession` (js_audio_session.cc) and `__test`
+// (test-only helpers).
 #include <napi.h>
 
 #include <memory>
@@ -6,6 +7,8 @@
 #include "capture_session.h"
 #include "errors.h"
 #include "ffmpeg_util.h"
+#include "js_audio_session.h"
+#include "js_errors.h"
 #include "js_event_sink.h"
 #include "js_options.h"
 #include "test_bindings.h"
@@ -13,12 +16,6 @@
 
 namespace deskcast {
 namespace {
-
-[[noreturn]] void throwJs(Napi::Env env, const DeskcastError& e) {
-  Napi::Error error = Napi::Error::New(env, e.what());
-  error.Set("code", e.code());
-  throw error;
-}
 
 class VideoSession : public Napi::ObjectWrap<VideoSession> {
  public:
@@ -156,6 +153,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   installXErrorHandlers();   // before any other Xlib use in this process
   installFfmpegLogCapture();  // FFmpeg never writes to our stderr
   exports.Set("VideoSession", VideoSession::define(env));
+  exports.Set("AudioSession", defineAudioSession(env));
   exports.Set("__test", createTestBindings(env));
   return exports;
 }

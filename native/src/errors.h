@@ -20,6 +20,8 @@ inline constexpr const char* kCaptureFailed = "ERR_CAPTURE_FAILED";
 inline constexpr const char* kNoEncoder = "ERR_NO_ENCODER";
 inline constexpr const char* kEncodeFailed = "ERR_ENCODE_FAILED";
 inline constexpr const char* kSocket = "ERR_SOCKET";
+inline constexpr const char* kAudioCapture = "ERR_AUDIO_CAPTURE";
+inline constexpr const char* kAudioEncoder = "ERR_AUDIO_ENCODER";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
 }  // namespace errc
 

@@ -29,7 +29,14 @@ void JsEventSink::post(SessionEvent&& event) noexcept {
         dropped_++;
         return;
       }
-      // An error must get through: drop the oldest event instead.
+      // An error or state change must get through: drop the oldest droppable event instead
+      // (keeping the order of the rest), or the oldest event if none is droppable.
+      size_t victim = 0;
+      while (victim < count_ && !ring_[(head_ + victim) % kCapacity].droppable()) victim++;
+      if (victim == count_) victim = 0;
+      for (size_t j = victim; j > 0; j--) {
+        ring_[(head_ + j) % kCapacity] = std::move(ring_[(head_ + j - 1) % kCapacity]);
+      }
       head_ = (head_ + 1) % kCapacity;
       count_--;
       dropped_++;
@@ -120,6 +127,27 @@ Napi::Object JsEventSink::toJs(Napi::Env env, const SessionEvent& event) {
       o.Set("rtcpMalformed", static_cast<double>(s.rtcpMalformed));
       break;
     }
+    case SessionEvent::Type::kAudioStats: {
+      const AudioStats& s = event.audioStats;
+      o.Set("type", "stats");
+      o.Set("chunksCaptured", static_cast<double>(s.chunksCaptured));
+      o.Set("packetsSent", static_cast<double>(s.packetsSent));
+      o.Set("bytesSent", static_cast<double>(s.bytesSent));
+      o.Set("encodeMsAvg", s.encodeMsAvg);
+      o.Set("encodeErrors", static_cast<double>(s.encodeErrors));
+      o.Set("sendErrors", static_cast<double>(s.sendErrors));
+      o.Set("senderReports", static_cast<double>(s.senderReports));
+      o.Set("rtcpReceived", static_cast<double>(s.rtcpReceived));
+      o.Set("rtcpMalformed", static_cast<double>(s.rtcpMalformed));
+      o.Set("discontinuities", static_cast<double>(s.discontinuities));
+      break;
+    }
+    case SessionEvent::Type::kAudioState:
+      o.Set("type", "state");
+      o.Set("state", audioStateName(event.audioState));
+      o.Set("reason", event.message);
+      o.Set("source", event.source);
+      break;
     case SessionEvent::Type::kKeyframe:
       o.Set("type", "keyframe");
       o.Set("reason", keyframeReasonName(event.reason));

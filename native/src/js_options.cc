@@ -60,6 +60,16 @@ class Reader {
     return s;
   }
 
+  // A string that may be empty ('' selects a default).
+  std::string optionalString(const char* key, size_t maxLength, const char* emptyMeans) {
+    Napi::Value v = object_.Get(key);
+    if (!v.IsString()) fail(key, std::string("must be a string ('' = ") + emptyMeans + ")", v);
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.size() > maxLength) fail(key, "must be at most " + std::to_string(maxLength) + " bytes", v);
+    if (s.find('\0') != std::string::npos) fail(key, "must not contain NUL characters", v);
+    return s;
+  }
+
   double number(const char* key, double min, double max) {
     Napi::Value v = object_.Get(key);
     double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
@@ -156,6 +166,32 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   return c;
 }
 
+AudioSessionConfig parseAudioSessionOptions(const Napi::CallbackInfo& info,
+                                            Napi::Function* onEvent) {
+  Napi::Object o = requireObject(info, "new AudioSession()");
+  Reader r(info.Env(), o, "AudioSession: options.");
+  r.rejectUnknownKeys({"source", "server", "bitrateKbps", "destinationHost", "destinationPort", "ssrc",
+                       "payloadType", "cname", "onEvent"});
+  AudioSessionConfig c;
+  c.source = r.optionalString("source", 1024, "the default sink's monitor");
+  c.server = r.optionalString("server", 1024, "libpulse's default server");
+  c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 16, 510)));
+  c.destinationHost = r.string("destinationHost", 253);
+  c.destinationPort = static_cast<uint16_t>(r.integer("destinationPort", 1, 65535));
+  c.ssrc = static_cast<uint32_t>(r.integer("ssrc", 0, 4294967295LL));
+  int64_t pt = r.integer("payloadType", 0, 127);
+  if (pt >= 64 && pt <= 95) {
+    r.fail("payloadType", "must not be 64..95: with rtcp-mux those collide with RTCP (RFC 5761); use 96..127", o.Get("payloadType"));
+  }
+  c.payloadType = static_cast<uint8_t>(pt);
+  c.cname = r.string("cname", rtcp::kMaxCnameLength);
+
+  Napi::Value cb = o.Get("onEvent");
+  if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);
+  *onEvent = cb.As<Napi::Function>();
+  return c;
+}
+
 VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
   Napi::Object o = requireObject(info, "VideoSession.reconfigure()");
   Reader r(info.Env(), o, "VideoSession.reconfigure: ");
@@ -169,15 +205,17 @@ VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
   return c;
 }
 
-void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_t* port) {
+void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_t* port,
+                      const char* className) {
   Napi::Env env = info.Env();
+  const std::string prefix = std::string(className) + ".setDestination: ";
   if (info.Length() < 1 || !info[0].IsString() || info[0].As<Napi::String>().Utf8Value().empty()) {
-    throwInvalidOption(env, "VideoSession.setDestination: host must be a non-empty string (got " +
+    throwInvalidOption(env, prefix + "host must be a non-empty string (got " +
                                 describe(info.Length() ? info[0] : env.Undefined()) + ")");
   }
   double p = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
   if (!std::isfinite(p) || p != std::floor(p) || p < 1 || p > 65535) {
-    throwInvalidOption(env, "VideoSession.setDestination: port must be an integer between 1 and "
+    throwInvalidOption(env, prefix + "port must be an integer between 1 and "
                             "65535 (got " + describe(info.Length() >= 2 ? info[1] : env.Undefined()) + ")");
   }
   *host = info[0].As<Napi::String>().Utf8Value();

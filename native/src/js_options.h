@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "audio_session.h"
 #include "capture_session.h"
 
 namespace deskcast {
@@ -14,7 +15,11 @@ namespace deskcast {
 VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
                                             Napi::Function* onEvent);
 VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info);
-void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_t* port);
+AudioSessionConfig parseAudioSessionOptions(const Napi::CallbackInfo& info,
+                                            Napi::Function* onEvent);
+// setDestination(host, port); `className` prefixes the error messages.
+void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_t* port,
+                      const char* className = "VideoSession");
 
 // Throws a JS TypeError with code ERR_INVALID_OPTION.
 [[noreturn]] void throwInvalidOption(Napi::Env env, const std::string& message);

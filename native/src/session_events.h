@@ -43,15 +43,44 @@ struct VideoStats {
   uint64_t rtcpMalformed = 0;
 };
 
+struct AudioStats {
+  uint64_t chunksCaptured = 0;   // 20 ms PCM chunks delivered by the sound server
+  uint64_t packetsSent = 0;      // RTP packets (one Opus packet each)
+  uint64_t bytesSent = 0;        // RTP datagram bytes, headers included
+  double encodeMsAvg = 0;        // Opus encode time, mean over the last ~1 s window
+  uint64_t encodeErrors = 0;     // chunks the encoder rejected (not sent)
+  uint64_t sendErrors = 0;       // RTP/RTCP datagrams the kernel refused
+  uint64_t senderReports = 0;    // RTCP SRs sent
+  uint64_t rtcpReceived = 0;     // datagrams read from the socket
+  uint64_t rtcpMalformed = 0;    // ... of which not valid RTCP (ignored)
+  uint64_t discontinuities = 0;  // RTP timeline re-anchors (first chunk, reconnects)
+};
+
+enum class AudioState { kConnecting, kConnected, kDisconnected };
+
+inline const char* audioStateName(AudioState s) noexcept {
+  switch (s) {
+    case AudioState::kConnecting: return "connecting";
+    case AudioState::kConnected: return "connected";
+    case AudioState::kDisconnected: return "disconnected";
+  }
+  return "disconnected";
+}
+
 struct SessionEvent {
-  enum class Type { kStats, kKeyframe, kError, kLog } type = Type::kLog;
+  enum class Type { kStats, kKeyframe, kError, kLog, kAudioStats, kAudioState } type = Type::kLog;
   VideoStats stats;                                       // kStats
+  AudioStats audioStats;                                  // kAudioStats
   KeyframeReason reason = KeyframeReason::kInterval;      // kKeyframe
+  AudioState audioState = AudioState::kConnecting;        // kAudioState
   std::string code;                                       // kError
-  std::string message;                                    // kError, kLog
+  std::string message;                                    // kError, kLog, kAudioState (reason)
+  std::string source;                                     // kAudioState
   bool warn = false;                                      // kLog: 'warn' (else 'info')
 
-  bool droppable() const noexcept { return type != Type::kError; }
+  // Stats, logs and keyframe notices may be dropped when the queue is full; errors and state
+  // changes never are (they evict the oldest droppable event instead).
+  bool droppable() const noexcept { return type != Type::kError && type != Type::kAudioState; }
 };
 
 class EventSink {

@@ -1,11 +1,19 @@
 #include "test_bindings.h"
 
+#include <opus/opus.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
 #include <vector>
 
+#include "../audio/opus_encoder.h"
+#include "audio_rtp_timeline.h"
 #include "ffmpeg_util.h"
 #include "h264_nal.h"
 #include "js_options.h"
 #include "media_clock.h"
+#include "opus_rtp_packetizer.h"
 #include "rtcp.h"
 #include "rtp_packetizer.h"
 
@@ -182,6 +190,96 @@ Napi::Value decodeH264(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// opusPacketize(payload, {ssrc, payloadType, sequenceNumber, timestamp, marker}?) → Buffer
+Napi::Value opusPacketize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto input = bufferArg(info, 0, "opusPacketize");
+  Napi::Object opts = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+  OpusRtpPacketizer packetizer(optionalUint(opts, "ssrc", 0x11223344),
+                               static_cast<uint8_t>(optionalUint(opts, "payloadType", 111)),
+                               static_cast<uint16_t>(optionalUint(opts, "sequenceNumber", 0)));
+  if (input.Length() > packetizer.payloadCapacity()) throwInvalidOption(env, "__test.opusPacketize: payload too large");
+  std::copy(input.Data(), input.Data() + input.Length(), packetizer.payload());
+  size_t size = packetizer.finish(input.Length(), optionalUint(opts, "timestamp", 0),
+                                  opts.Get("marker").ToBoolean().Value());
+  return Napi::Buffer<uint8_t>::Copy(env, packetizer.data(), size);
+}
+
+// audioTimeline([{captureTimeUs, discontinuity}], offset) → [{timestamp, reanchored, clock}] where
+// clock is MediaClock's own 48 kHz timestamp of that capture time (same offset).
+Napi::Value audioTimeline(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throwInvalidOption(env, "__test.audioTimeline: chunk array required");
+  Napi::Array chunks = info[0].As<Napi::Array>();
+  uint32_t offset = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+  AudioRtpTimeline timeline(offset);
+  Napi::Array result = Napi::Array::New(env, chunks.Length());
+  for (uint32_t i = 0; i < chunks.Length(); i++) {
+    Napi::Object c = chunks.Get(i).As<Napi::Object>();
+    int64_t captureNs = static_cast<int64_t>(c.Get("captureTimeUs").ToNumber().DoubleValue()) * 1000;
+    uint32_t ts = timeline.next(captureNs, c.Get("discontinuity").ToBoolean().Value(), 960);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("timestamp", ts);
+    o.Set("reanchored", timeline.reanchored());
+    o.Set("clock", MediaClock::instance().rtpTimestamp(captureNs, MediaClock::kAudioClockRate, offset));
+    result.Set(i, o);
+  }
+  return result;
+}
+
+// encodeOpus(pcm: S16LE stereo 48 kHz, bitrateKbps = 128) → Buffer[] (one Opus packet per 960
+// frames; a partial last chunk is dropped). The production encoder settings (FEC on).
+Napi::Value encodeOpus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto input = bufferArg(info, 0, "encodeOpus");
+  audio::OpusAudioEncoderOptions options;
+  if (info.Length() > 1 && info[1].IsNumber()) options.bitrate = info[1].As<Napi::Number>().Int32Value() * 1000;
+  std::string error;
+  auto encoder = audio::OpusAudioEncoder::create(options, &error);
+  if (!encoder) throw Napi::Error::New(env, error);
+  constexpr size_t kChunkBytes = 960 * 2 * sizeof(int16_t);
+  std::vector<int16_t> pcm(960 * 2);
+  uint8_t packet[audio::OpusAudioEncoder::kMaxPacketBytes];
+  Napi::Array result = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (size_t off = 0; off + kChunkBytes <= input.Length(); off += kChunkBytes) {
+    std::memcpy(pcm.data(), input.Data() + off, kChunkBytes);
+    int32_t size = encoder->encode(pcm.data(), 960, packet, sizeof packet);
+    if (size < 0) throw Napi::Error::New(env, std::string("opus encode failed: ") + audio::OpusAudioEncoder::errorString(size));
+    result.Set(n++, Napi::Buffer<uint8_t>::Copy(env, packet, static_cast<size_t>(size)));
+  }
+  return result;
+}
+
+// decodeOpus(packets: (Buffer | null)[]) → Buffer of S16LE stereo 48 kHz PCM (null = a lost
+// packet: concealment). libopus' reference decoder, as a browser would run it.
+Napi::Value decodeOpus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throwInvalidOption(env, "__test.decodeOpus: (Buffer | null)[] required");
+  Napi::Array packets = info[0].As<Napi::Array>();
+  int err = OPUS_OK;
+  std::unique_ptr<OpusDecoder, decltype(&opus_decoder_destroy)> decoder(opus_decoder_create(48000, 2, &err),
+                                                                         &opus_decoder_destroy);
+  if (!decoder || err != OPUS_OK) throw Napi::Error::New(env, std::string("opus_decoder_create: ") + opus_strerror(err));
+  std::vector<int16_t> out;
+  std::vector<int16_t> frame(5760 * 2);  // 120 ms, the largest Opus frame
+  for (uint32_t i = 0; i < packets.Length(); i++) {
+    Napi::Value v = packets.Get(i);
+    int samples;
+    if (v.IsBuffer()) {
+      auto b = v.As<Napi::Buffer<uint8_t>>();
+      samples = opus_decode(decoder.get(), b.Data(), static_cast<opus_int32>(b.Length()), frame.data(), 5760, 0);
+    } else {
+      samples = opus_decode(decoder.get(), nullptr, 0, frame.data(), 960, 0);
+    }
+    if (samples < 0) {
+      throw Napi::Error::New(env, "opus_decode failed on packet " + std::to_string(i) + ": " + opus_strerror(samples));
+    }
+    out.insert(out.end(), frame.begin(), frame.begin() + samples * 2);
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(out.data()), out.size() * sizeof(int16_t));
+}
+
 }  // namespace
 
 Napi::Object createTestBindings(Napi::Env env) {
@@ -192,6 +290,10 @@ Napi::Object createTestBindings(Napi::Env env) {
   t.Set("buildSr", Napi::Function::New(env, buildSr, "buildSr"));
   t.Set("mediaClock", Napi::Function::New(env, mediaClock, "mediaClock"));
   t.Set("decodeH264", Napi::Function::New(env, decodeH264, "decodeH264"));
+  t.Set("opusPacketize", Napi::Function::New(env, opusPacketize, "opusPacketize"));
+  t.Set("audioTimeline", Napi::Function::New(env, audioTimeline, "audioTimeline"));
+  t.Set("encodeOpus", Napi::Function::New(env, encodeOpus, "encodeOpus"));
+  t.Set("decodeOpus", Napi::Function::New(env, decodeOpus, "decodeOpus"));
   return t;
 }
 

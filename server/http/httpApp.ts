@@ -18,7 +18,7 @@ export interface HttpAppOptions {
 function refusalPage(message: string): string {
   const escaped = message.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>deskcast: access refused</title>
-<link rel="stylesheet" href="/assets/viewer.css"></head><body class="refused"><main><h1>Access refused</h1><p id="refusal">${escaped}</p></main></body></html>`;
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/viewer.css"></head><body class="refused"><main><h1>Access refused</h1><p id="refusal">${escaped}</p></main></body></html>`;
 }
 
 /** The HTTPS routes: the viewer page (token-checked), its assets, /healthz, /metrics. */

@@ -45,13 +45,17 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
   }
 
   beforeAll(async () => {
+    // The viewer's browser first, before PULSE_SERVER points at the presenter's sound server:
+    // Chromium inherits the environment, and would otherwise play what it receives into the
+    // very sink deskcast captures (a feedback loop) and lose its audio output for good when the
+    // test kills that server.
+    ({ browser, close: closeBrowser } = await launchChromium());
     pulse = await startIsolatedPulse({ sinks: ['presenter'] });
     // The presenter's own sound server: deskcast finds it like any libpulse client would.
     process.env['PULSE_SERVER'] = pulse.server;
     process.env['PULSE_COOKIE'] = pulse.cookie;
     xvfb = await startXvfb({ width: 640, height: 480 });
     await xvfb.paint('#224466');
-    ({ browser, close: closeBrowser } = await launchChromium());
   });
 
   afterAll(async () => {

@@ -1,0 +1,10 @@
+// N-API binding: the `AudioSession` class (see audio_session.h and server/capture/nativeAddon.ts).
+#pragma once
+
+#include <napi.h>
+
+namespace deskcast {
+
+Napi::Function defineAudioSession(Napi::Env env);
+
+}  // namespace deskcast
