@@ -50,30 +50,10 @@ AudioState toAudioState(audio::CaptureState s) {
 
 }  // namespace
 
-// Holds the process-wide "an audio session exists" flag for the session's lifetime.
-class AudioSession::ProcessSlot {
- public:
-  ProcessSlot() {
-    if (active().exchange(true)) {
-      throw DeskcastError(errc::kSessionBusy,
-                          "an AudioSession is already active in this process (one audio session "
-                          "per process): setDestination() the existing one, or stop() it before "
-                          "creating another");
-    }
-  }
-  ~ProcessSlot() { active().store(false); }
-  ProcessSlot(const ProcessSlot&) = delete;
-  ProcessSlot& operator=(const ProcessSlot&) = delete;
-
- private:
-  static std::atomic<bool>& active() {
-    static std::atomic<bool> flag{false};
-    return flag;
-  }
-};
-
 AudioSession::AudioSession(const AudioSessionConfig& config, EventSink& events)
-    : slot_(std::make_unique<ProcessSlot>()),
+    : slot_(std::make_unique<ProcessSlot<AudioSession>>(
+          "an AudioSession is already active in this process (one audio session per process): "
+          "setDestination() the existing one, or stop() it before creating another")),
       events_(events),
       config_(config),
       packetizer_(config.ssrc, config.payloadType, static_cast<uint16_t>(std::random_device{}())),

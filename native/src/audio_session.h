@@ -25,6 +25,7 @@
 #include "../audio/pulse_capture.h"
 #include "audio_rtp_timeline.h"
 #include "opus_rtp_packetizer.h"
+#include "process_slot.h"
 #include "session_events.h"
 #include "udp_socket.h"
 
@@ -63,7 +64,6 @@ class AudioSession final {
   uint16_t localPort() const noexcept { return localPort_; }
 
  private:
-  class ProcessSlot;
 
   // capture thread (libpulse's), allocation-free
   void onChunk(const audio::AudioChunk& chunk) noexcept;
@@ -81,7 +81,7 @@ class AudioSession final {
   std::string destinationText();
 
   // --- fixed at construction
-  std::unique_ptr<ProcessSlot> slot_;
+  std::unique_ptr<ProcessSlot<AudioSession>> slot_;
   EventSink& events_;
   const AudioSessionConfig config_;
   uint16_t localPort_ = 0;

@@ -73,30 +73,10 @@ std::string errnoText(int err) {
 
 }  // namespace
 
-// Holds the process-wide "a video session exists" flag for the session's lifetime.
-class CaptureSession::ProcessSlot {
- public:
-  ProcessSlot() {
-    if (active().exchange(true)) {
-      throw DeskcastError(errc::kSessionBusy,
-                          "a VideoSession is already active in this process (one capture "
-                          "session per process): reconfigure() the existing one, or stop() it "
-                          "before creating another");
-    }
-  }
-  ~ProcessSlot() { active().store(false); }
-  ProcessSlot(const ProcessSlot&) = delete;
-  ProcessSlot& operator=(const ProcessSlot&) = delete;
-
- private:
-  static std::atomic<bool>& active() {
-    static std::atomic<bool> flag{false};
-    return flag;
-  }
-};
-
 CaptureSession::CaptureSession(const VideoSessionConfig& config, EventSink& events)
-    : slot_(std::make_unique<ProcessSlot>()),
+    : slot_(std::make_unique<ProcessSlot<CaptureSession>>(
+          "a VideoSession is already active in this process (one capture session per process): "
+          "reconfigure() the existing one, or stop() it before creating another")),
       events_(events),
       ssrc_(config.ssrc),
       cname_(config.cname),

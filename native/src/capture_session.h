@@ -19,6 +19,7 @@
 #include "color_convert.h"
 #include "h264_encoder.h"
 #include "h264_nal.h"
+#include "process_slot.h"
 #include "rtp_packetizer.h"
 #include "session_events.h"
 #include "udp_socket.h"
@@ -80,7 +81,6 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   uint16_t localPort() const noexcept { return localPort_; }
 
  private:
-  class ProcessSlot;
   static constexpr size_t kSampleWindow = 256;
 
   void run() noexcept;
@@ -103,7 +103,7 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   void onRtpPacket(const uint8_t* packet, size_t size, size_t payloadSize) override;
 
   // --- fixed at construction
-  std::unique_ptr<ProcessSlot> slot_;
+  std::unique_ptr<ProcessSlot<CaptureSession>> slot_;
   EventSink& events_;
   const uint32_t ssrc_;
   const std::string cname_;

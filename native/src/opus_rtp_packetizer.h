@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "rtp_header.h"
+
 namespace deskcast {
 
 class OpusRtpPacketizer {
  public:
-  static constexpr size_t kHeaderSize = 12;
+  static constexpr size_t kHeaderSize = kRtpFixedHeaderSize;
   static constexpr size_t kMaxOpusPacket = 1275;  // RFC 6716 §3.2.1: largest single-frame packet
 
   OpusRtpPacketizer(uint32_t ssrc, uint8_t payloadType, uint16_t firstSequenceNumber);

@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "h264_nal.h"
+#include "rtp_header.h"
 
 namespace deskcast {
 
-inline constexpr size_t kRtpHeaderSize = 12;
+inline constexpr size_t kRtpHeaderSize = kRtpFixedHeaderSize;
 inline constexpr size_t kDefaultMaxRtpPayload = 1200;
 
 class RtpPacketSink {
