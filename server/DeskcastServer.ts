@@ -3,7 +3,7 @@ import { availableParallelism, networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { Settings } from './settings/parseSettings.js';
-import { CaptureBridge } from './capture/CaptureBridge.js';
+import { CaptureBridge, type CaptureStatus } from './capture/CaptureBridge.js';
 import { EmbeddedDesktop } from './capture/EmbeddedDesktop.js';
 import { ViewerCapacity } from './capacity/ViewerCapacity.js';
 import { generateAccessToken } from './http/accessToken.js';
@@ -13,6 +13,7 @@ import { MediaCluster } from './media/MediaCluster.js';
 import { mediaMetrics } from './media/mediaMetrics.js';
 import { resolveWorkerBinary } from './media/workerBinary.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import type { SignalingNotifications } from './signaling/protocol.js';
 import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
 import { AudioBridge, type AudioStatus } from './audio/AudioBridge.js';
@@ -41,6 +42,11 @@ function firstExternalIPv4(): string | undefined {
     for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return undefined;
+}
+
+/** The part of the capture status viewers see (encoder, size, fps). */
+function viewerStatus(st: CaptureStatus): SignalingNotifications['status'] {
+  return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
 }
 
 /** What audio needs from the sound server: where to connect and what to capture. */
@@ -178,13 +184,10 @@ export class DeskcastServer {
         token,
         media,
         capacity,
-        status: () => {
-          const st = capture.status;
-          return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
-        },
+        status: () => viewerStatus(capture.status),
       });
       const liveSignaling = signaling;
-      capture.on('statusChanged', (st) => liveSignaling.pushStatus({ encoder: st.encoder, width: st.width, height: st.height, fps: st.fps }));
+      capture.on('statusChanged', (st) => liveSignaling.pushStatus(viewerStatus(st)));
 
       await new Promise<void>((resolve, reject) => {
         https.once('error', (err: NodeJS.ErrnoException) =>
