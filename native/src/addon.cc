@@ -2,93 +2,44 @@
 // (test-only helpers).
 #include <napi.h>
 
-#include <memory>
-
 #include "capture_session.h"
-#include "errors.h"
 #include "ffmpeg_util.h"
 #include "js_audio_session.h"
-#include "js_errors.h"
-#include "js_event_sink.h"
 #include "js_options.h"
+#include "js_session_wrap.h"
 #include "test_bindings.h"
 #include "x11_display.h"
 
 namespace deskcast {
 namespace {
 
-class VideoSession : public Napi::ObjectWrap<VideoSession> {
+// new VideoSession(options); start(); reconfigure(changes); setDestination(host, port);
+// requestKeyframe(); stop(); localPort. The lifecycle lives in JsSessionWrap.
+class VideoSession : public JsSessionWrap<VideoSession, CaptureSession> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "VideoSession",
+    return DefineClass(env, kClassName,
                        {InstanceMethod<&VideoSession::start>("start"),
                         InstanceMethod<&VideoSession::reconfigure>("reconfigure"),
-                        InstanceMethod<&VideoSession::setDestination>("setDestination"),
+                        setDestinationMethod(),
                         InstanceMethod<&VideoSession::requestKeyframe>("requestKeyframe"),
-                        InstanceMethod<&VideoSession::stop>("stop"),
-                        InstanceAccessor<&VideoSession::localPort>("localPort")});
+                        stopMethod(),
+                        localPortAccessor()});
   }
 
-  explicit VideoSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VideoSession>(info) {
-    Napi::Env env = info.Env();
-    Napi::Function onEvent;
-    VideoSessionConfig config = parseVideoSessionOptions(info, &onEvent);
-    events_ = JsEventSink::create(env, onEvent, "deskcast.VideoSession.onEvent");
-    events_->unref(env);  // an unstarted session does not keep the process alive
-    try {
-      session_ = std::make_unique<CaptureSession>(config, *events_);
-    } catch (const DeskcastError& e) {
-      events_->close();
-      events_ = nullptr;
-      throwJs(env, e);
-    }
-    env_ = env;
-    napi_add_env_cleanup_hook(env, &VideoSession::onEnvCleanup, this);
-    cleanupHookAdded_ = true;
-  }
-
-  ~VideoSession() override { shutdown(); }
+  explicit VideoSession(const Napi::CallbackInfo& info) : JsSessionWrap(info) {}
 
  private:
-  // Process / worker exit: stop the thread before the environment goes away.
-  static void onEnvCleanup(void* self) {
-    auto* session = static_cast<VideoSession*>(self);
-    session->cleanupHookAdded_ = false;
-    session->shutdown();
-  }
-
-  void shutdown() {
-    if (cleanupHookAdded_) {
-      napi_remove_env_cleanup_hook(env_, &VideoSession::onEnvCleanup, this);
-      cleanupHookAdded_ = false;
-    }
-    if (session_) session_->stop();  // joins the pipeline thread, releases every handle
-    session_.reset();
-    if (events_ != nullptr) {
-      events_->close();
-      events_ = nullptr;
-    }
-  }
-
-  CaptureSession& live(Napi::Env env) {
-    if (!session_) {
-      throwJs(env, DeskcastError(errc::kSessionState,
-                                 "this VideoSession was stopped; create a new VideoSession"));
-    }
-    return *session_;
+  friend JsSessionWrap;
+  static constexpr const char* kClassName = "VideoSession";
+  static VideoSessionConfig parseOptions(const Napi::CallbackInfo& info, Napi::Function* onEvent) {
+    return parseVideoSessionOptions(info, onEvent);
   }
 
   Napi::Value start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    VideoStartInfo started;
-    try {
-      started = live(env).start();
-    } catch (const DeskcastError& e) {
-      throwJs(env, e);
-    }
-    events_->ref(env);
-    Ref();  // a running session is not garbage-collected while its thread streams
-    refed_ = true;
+    VideoStartInfo started = callLive(env, [](CaptureSession& s) { return s.start(); });
+    keepAliveWhileRunning(env);
     Napi::Object result = Napi::Object::New(env);
     result.Set("encoder", started.encoder);
     result.Set("width", started.width);
@@ -106,47 +57,12 @@ class VideoSession : public Napi::ObjectWrap<VideoSession> {
 
   void reconfigure(const Napi::CallbackInfo& info) {
     VideoReconfigure changes = parseVideoReconfigure(info);
-    try {
-      live(info.Env()).reconfigure(changes);
-    } catch (const DeskcastError& e) {
-      throwJs(info.Env(), e);
-    }
-  }
-
-  void setDestination(const Napi::CallbackInfo& info) {
-    std::string host;
-    uint16_t port;
-    parseDestination(info, &host, &port);
-    try {
-      live(info.Env()).setDestination(host, port);
-    } catch (const DeskcastError& e) {
-      throwJs(info.Env(), e);
-    }
+    callLive(info.Env(), [&](CaptureSession& s) { s.reconfigure(changes); });
   }
 
   void requestKeyframe(const Napi::CallbackInfo&) {
-    if (session_) session_->requestKeyframe();
+    if (session() != nullptr) session()->requestKeyframe();
   }
-
-  void stop(const Napi::CallbackInfo&) {
-    if (session_) localPort_ = session_->localPort();
-    shutdown();
-    if (refed_) {
-      refed_ = false;
-      Unref();
-    }
-  }
-
-  Napi::Value localPort(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), session_ ? session_->localPort() : localPort_);
-  }
-
-  std::unique_ptr<CaptureSession> session_;
-  JsEventSink* events_ = nullptr;  // owned by its ThreadSafeFunction once closed
-  napi_env env_ = nullptr;
-  bool cleanupHookAdded_ = false;
-  bool refed_ = false;
-  uint16_t localPort_ = 0;
 };
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
