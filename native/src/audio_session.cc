@@ -101,7 +101,7 @@ void AudioSession::start() {
     throw DeskcastError(errc::kAudioCapture, error);
   }
   started_ = true;
-  postLog(false, "audio: capturing " +
+  events_.postLog(false, "audio: capturing " +
                      (config_.source.empty() ? std::string("the default sink's monitor") : "'" + config_.source + "'") +
                      " from " + (config_.server.empty() ? std::string("the default sound server") : config_.server) +
                      "; Opus " + std::to_string(config_.bitrateKbps) + " kb/s stereo, 20 ms, RTP to " +
@@ -143,13 +143,6 @@ void AudioSession::wake() noexcept {
   }
 }
 
-void AudioSession::postLog(bool warn, std::string message) noexcept {
-  SessionEvent event;
-  event.type = SessionEvent::Type::kLog;
-  event.warn = warn;
-  event.message = std::move(message);
-  events_.post(std::move(event));
-}
 
 std::string AudioSession::destinationText() {
   std::lock_guard<std::mutex> lock(destinationMutex_);
@@ -344,14 +337,14 @@ void AudioSession::reportProblems(int64_t nowNs) noexcept {
                                      ? "nothing is listening there: is the mediasoup PlainTransport up, and was "
                                        "setDestination() called after it was re-created?"
                                      : "audio packets are being dropped";
-      postLog(true, "audio RTP/RTCP send to " + destinationText() + " failed " +
+      events_.postLog(true, "audio RTP/RTCP send to " + destinationText() + " failed " +
                         std::to_string(sendErrors - warnedSendErrors_) + "x (" + errnoText(err) + "): " + advice);
       warnedSendErrors_ = sendErrors;
       lastSendWarnNs_ = nowNs;
     }
     const uint64_t encodeErrors = encodeErrors_.load(std::memory_order_relaxed);
     if (encodeErrors > warnedEncodeErrors_ && nowNs - lastEncodeWarnNs_ >= kWarnIntervalNs) {
-      postLog(true, "Opus encoding failed " + std::to_string(encodeErrors - warnedEncodeErrors_) + "x (" +
+      events_.postLog(true, "Opus encoding failed " + std::to_string(encodeErrors - warnedEncodeErrors_) + "x (" +
                         audio::OpusAudioEncoder::errorString(lastEncodeError_.load(std::memory_order_relaxed)) +
                         "); those 20 ms chunks were not sent");
       warnedEncodeErrors_ = encodeErrors;

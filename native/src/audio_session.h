@@ -77,7 +77,6 @@ class AudioSession final {
   void reportProblems(int64_t nowNs) noexcept;
 
   void wake() noexcept;
-  void postLog(bool warn, std::string message) noexcept;
   std::string destinationText();
 
   // --- fixed at construction

@@ -149,9 +149,9 @@ VideoStartInfo CaptureSession::start() {
                        "@" + std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
                        " kb/s";
   if (!encoder_->openInfo().empty()) opened += " [" + encoder_->openInfo() + "]";
-  postLog(false, std::move(opened));
-  for (const auto& s : info.skipped) postLog(false, "encoder " + s.encoder + " skipped: " + s.reason);
-  if (!capture_->cursorSupported()) postLog(true, "XFixes is missing: the cursor is not drawn");
+  events_.postLog(false, std::move(opened));
+  for (const auto& s : info.skipped) events_.postLog(false, "encoder " + s.encoder + " skipped: " + s.reason);
+  if (!capture_->cursorSupported()) events_.postLog(true, "XFixes is missing: the cursor is not drawn");
 
   thread_ = std::thread(&CaptureSession::run, this);
   return info;
@@ -218,13 +218,6 @@ void CaptureSession::wake() noexcept {
   }
 }
 
-void CaptureSession::postLog(bool warn, std::string message) noexcept {
-  SessionEvent event;
-  event.type = SessionEvent::Type::kLog;
-  event.warn = warn;
-  event.message = std::move(message);
-  events_.post(std::move(event));
-}
 
 void CaptureSession::postKeyframe(KeyframeReason reason) noexcept {
   SessionEvent event;
@@ -371,7 +364,7 @@ void CaptureSession::applyPendingChanges() {
     }
   } catch (const DeskcastError& e) {
     // Roll back to the last working configuration; only a failed rollback is fatal.
-    postLog(true, std::string("reconfigure rejected, keeping the previous settings: ") + e.what());
+    events_.postLog(true, std::string("reconfigure rejected, keeping the previous settings: ") + e.what());
     fps_ = oldFps;
     bitrateKbps_ = oldBitrate;
     keyframeIntervalSec_ = oldKeyint;
@@ -388,7 +381,7 @@ void CaptureSession::applyPendingChanges() {
     int64_t soonest = MediaClock::nowNs() + frameIntervalNs();
     if (nextFrameNs_ > soonest) nextFrameNs_ = soonest;
   }
-  postLog(false, "reconfigured: " + std::to_string(outW) + "x" + std::to_string(outH) + "@" +
+  events_.postLog(false, "reconfigured: " + std::to_string(outW) + "x" + std::to_string(outH) + "@" +
                      std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
                      " kb/s, keyframe every " + std::to_string(keyframeIntervalSec_) + " s" +
                      (needReopen ? " (encoder re-opened)" : " (in place)"));
@@ -404,7 +397,7 @@ void CaptureSession::applyOutputGeometry(bool screenChanged) {
   }
   converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
   if (screenChanged) {
-    postLog(false, "screen size changed to " + std::to_string(capture_->width()) + "x" +
+    events_.postLog(false, "screen size changed to " + std::to_string(capture_->width()) + "x" +
                        std::to_string(capture_->height()) + "; encoding " + std::to_string(outW) +
                        "x" + std::to_string(outH));
   }
@@ -419,7 +412,7 @@ void CaptureSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
                               "' (did the X server exit?); stop() this session and create a new "
                               "one when the display is back");
     case X11Capture::GrabResult::kFailed:
-      if (++consecutiveCaptureFailures_ == 1) postLog(true, capture_->lastError());
+      if (++consecutiveCaptureFailures_ == 1) events_.postLog(true, capture_->lastError());
       if (consecutiveCaptureFailures_ >= static_cast<unsigned>(3 * fps_) + 3) {
         throw DeskcastError(errc::kCaptureFailed,
                             "screen capture keeps failing on '" + capture_->displayName() +
@@ -540,7 +533,7 @@ void CaptureSession::noteSendError(int err) {
                            ? "nothing is listening there: is the mediasoup PlainTransport up, and "
                              "was setDestination() called after it was re-created?"
                            : "packets are being dropped";
-  postLog(true, "RTP/RTCP send to " + destination + " failed " +
+  events_.postLog(true, "RTP/RTCP send to " + destination + " failed " +
                     std::to_string(sendErrorsSinceWarn_) + "x (" + errnoText(err) + "): " + advice);
   sendErrorsSinceWarn_ = 0;
 }

@@ -94,7 +94,6 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   void maybeSendSenderReport(int64_t nowNs);
   void maybeEmitStats(int64_t nowNs);
   void noteSendError(int err);
-  void postLog(bool warn, std::string message) noexcept;
   void postKeyframe(KeyframeReason reason) noexcept;
   EncoderSettings encoderSettingsFor(int width, int height) const;
   int64_t frameIntervalNs() const noexcept { return 1000000000LL / fps_; }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace deskcast {
 
@@ -88,6 +89,15 @@ class EventSink {
   virtual ~EventSink() = default;
   // Called from the pipeline thread. Must not block; may drop droppable events when full.
   virtual void post(SessionEvent&& event) noexcept = 0;
+
+  // A 'log' event ('warn' or 'info') for the JS side.
+  void postLog(bool warn, std::string message) noexcept {
+    SessionEvent event;
+    event.type = SessionEvent::Type::kLog;
+    event.warn = warn;
+    event.message = std::move(message);
+    post(std::move(event));
+  }
 };
 
 }  // namespace deskcast

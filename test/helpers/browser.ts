@@ -62,19 +62,28 @@ export async function instrumentPeerConnections(page: Page): Promise<void> {
   `);
 }
 
-/** Sum of framesDecoded over the page's inbound video streams, as the browser reports it. */
-export async function framesDecoded(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-    let frames = 0;
-    for (const pc of pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
-      });
-    }
-    return frames;
-  });
+/** Sum of one inbound-rtp counter over the page's open peer connections, as the browser reports it. */
+async function inboundRtpTotal(page: Page, kind: 'audio' | 'video', counter: 'framesDecoded' | 'packetsReceived'): Promise<number> {
+  return page.evaluate(
+    async (k, c) => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+      let total = 0;
+      for (const pc of pcs) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+          if (s['type'] === 'inbound-rtp' && s['kind'] === k) total += Number(s[c] ?? 0);
+        });
+      }
+      return total;
+    },
+    kind,
+    counter,
+  );
+}
+
+/** Frames the page's video decoder has decoded (inbound-rtp framesDecoded). */
+export function framesDecoded(page: Page): Promise<number> {
+  return inboundRtpTotal(page, 'video', 'framesDecoded');
 }
 
 export interface Rgb {
@@ -154,16 +163,6 @@ export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ 
 }
 
 /** RTP packets of inbound audio the page has received (grows while sound arrives). */
-export async function audioPacketsReceived(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-    let packets = 0;
-    for (const pc of pcs) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((s: { type: string; kind?: string; packetsReceived?: number }) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') packets += s.packetsReceived ?? 0;
-      });
-    }
-    return packets;
-  });
+export function audioPacketsReceived(page: Page): Promise<number> {
+  return inboundRtpTotal(page, 'audio', 'packetsReceived');
 }
