@@ -119,6 +119,24 @@ Napi::Object requireObject(const Napi::CallbackInfo& info, const std::string& wh
   return info[0].As<Napi::Object>();
 }
 
+// The options every RTP stream into a PlainTransport shares (video and audio sessions).
+template <typename Config>
+void readRtpStreamOptions(Reader& r, const Napi::Object& o, Config& c, Napi::Function* onEvent) {
+  c.destinationHost = r.string("destinationHost", 253);
+  c.destinationPort = static_cast<uint16_t>(r.integer("destinationPort", 1, 65535));
+  c.ssrc = static_cast<uint32_t>(r.integer("ssrc", 0, 4294967295LL));
+  int64_t pt = r.integer("payloadType", 0, 127);
+  if (pt >= 64 && pt <= 95) {
+    r.fail("payloadType", "must not be 64..95: with rtcp-mux those collide with RTCP (RFC 5761); use 96..127", o.Get("payloadType"));
+  }
+  c.payloadType = static_cast<uint8_t>(pt);
+  c.cname = r.string("cname", rtcp::kMaxCnameLength);
+
+  Napi::Value cb = o.Get("onEvent");
+  if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);
+  *onEvent = cb.As<Napi::Function>();
+}
+
 }  // namespace
 
 void throwInvalidOption(Napi::Env env, const std::string& message) {
@@ -150,19 +168,7 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
 
   c.width = r.dimension("width");
   c.height = r.dimension("height");
-  c.destinationHost = r.string("destinationHost", 253);
-  c.destinationPort = static_cast<uint16_t>(r.integer("destinationPort", 1, 65535));
-  c.ssrc = static_cast<uint32_t>(r.integer("ssrc", 0, 4294967295LL));
-  int64_t pt = r.integer("payloadType", 0, 127);
-  if (pt >= 64 && pt <= 95) {
-    r.fail("payloadType", "must not be 64..95: with rtcp-mux those collide with RTCP (RFC 5761); use 96..127", o.Get("payloadType"));
-  }
-  c.payloadType = static_cast<uint8_t>(pt);
-  c.cname = r.string("cname", rtcp::kMaxCnameLength);
-
-  Napi::Value cb = o.Get("onEvent");
-  if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);
-  *onEvent = cb.As<Napi::Function>();
+  readRtpStreamOptions(r, o, c, onEvent);
   return c;
 }
 
@@ -176,19 +182,7 @@ AudioSessionConfig parseAudioSessionOptions(const Napi::CallbackInfo& info,
   c.source = r.optionalString("source", 1024, "the default sink's monitor");
   c.server = r.optionalString("server", 1024, "libpulse's default server");
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 16, 510)));
-  c.destinationHost = r.string("destinationHost", 253);
-  c.destinationPort = static_cast<uint16_t>(r.integer("destinationPort", 1, 65535));
-  c.ssrc = static_cast<uint32_t>(r.integer("ssrc", 0, 4294967295LL));
-  int64_t pt = r.integer("payloadType", 0, 127);
-  if (pt >= 64 && pt <= 95) {
-    r.fail("payloadType", "must not be 64..95: with rtcp-mux those collide with RTCP (RFC 5761); use 96..127", o.Get("payloadType"));
-  }
-  c.payloadType = static_cast<uint8_t>(pt);
-  c.cname = r.string("cname", rtcp::kMaxCnameLength);
-
-  Napi::Value cb = o.Get("onEvent");
-  if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);
-  *onEvent = cb.As<Napi::Function>();
+  readRtpStreamOptions(r, o, c, onEvent);
   return c;
 }
 

@@ -5,10 +5,10 @@
 // handling, the sound server dying and coming back, coexistence with a VideoSession, and that
 // stop() releases everything.
 import { createSocket, type Socket } from 'node:dgram';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioSessionOptions, NativeAudioEvent } from '../../server/capture/nativeAddon.js';
 import { loadNative } from '../helpers/native.js';
+import { fdsAddedSince, openFds } from '../helpers/processResources.js';
 import { dominantFrequency, playTone, startIsolatedPulse, toMono, toneLevel, type IsolatedPulse, type Tone } from '../helpers/pulse.js';
 import { buildPli, buildReceiverReport, buildSdes, isRtcp, ntpToUnixMs, parseRtp, parseSenderReport, type RtpPacket, type SenderReport } from '../helpers/rtp.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
@@ -26,19 +26,6 @@ const SSRC = 0x5eed1234;
 const PT = 111;
 const CNAME = 'deskcast-audio-test';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const openFds = (): Map<string, string> =>
-  new Map(
-    readdirSync('/proc/self/fd').map((fd) => {
-      try {
-        return [fd, readlinkSync(`/proc/self/fd/${fd}`)];
-      } catch {
-        return [fd, '(closed)'];
-      }
-    }),
-  );
-const fdsAddedSince = (before: Map<string, string>): string[] =>
-  [...openFds()].filter(([fd, target]) => before.get(fd) !== target && target !== '(closed)').map(([fd, t]) => `${fd} -> ${t}`);
 
 interface ReceivedPacket extends RtpPacket {
   /** performance.now() at arrival */

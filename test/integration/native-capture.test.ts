@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nalType, parseSps, toAnnexB } from '../helpers/h264.js';
+import { fdsAddedSince, openFds } from '../helpers/processResources.js';
 import { loadNative, type NativeVideoEvent, type VideoSessionOptions } from '../helpers/native.js';
 import { buildFir, buildPli, buildReceiverReport, hasIdr, ntpToUnixMs, RtpReceiver, type AccessUnit } from '../helpers/rtp.js';
 import { hasXvnc, pickFreeDisplayNumber, startXvfb, type XvfbServer } from '../helpers/xvfb.js';
@@ -13,20 +14,6 @@ const PT = 102;
 const CNAME = 'deskcast-test';
 const PEER_SSRC = 0x13579bdf;
 
-/** Open file descriptors of this process: fd number → what it points at. */
-const openFds = (): Map<string, string> =>
-  new Map(
-    readdirSync('/proc/self/fd').map((fd) => {
-      try {
-        return [fd, readlinkSync(`/proc/self/fd/${fd}`)];
-      } catch {
-        return [fd, '(closed)'];
-      }
-    }),
-  );
-/** fds open now that were not open (with the same target) in `before`. */
-const fdsAddedSince = (before: Map<string, string>): string[] =>
-  [...openFds()].filter(([fd, target]) => before.get(fd) !== target && target !== '(closed)').map(([fd, t]) => `${fd} -> ${t}`);
 /** SysV shared-memory segments created by this process (/proc/sysvipc/shm: cpid column). */
 const ownShmSegments = (): number =>
   readFileSync('/proc/sysvipc/shm', 'utf8')
