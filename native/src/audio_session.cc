@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <random>
@@ -33,10 +32,6 @@ constexpr int64_t kSettleToleranceNs = 2000000LL;
 constexpr int64_t kSettleAfterConnectNs = 2500000000LL;
 constexpr int64_t kSettleAfterMoveNs = 500000000LL;
 
-std::string errnoText(int err) {
-  char buf[128];
-  return strerror_r(err, buf, sizeof buf);
-}
 
 AudioState toAudioState(audio::CaptureState s) {
   switch (s) {
@@ -60,8 +55,7 @@ AudioSession::AudioSession(const AudioSessionConfig& config, EventSink& events)
       timeline_(std::random_device{}()) {
   (void)MediaClock::instance();  // pin the epoch (shared with the video) before any capture
 
-  wakeFd_ = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (wakeFd_.get() < 0) throw DeskcastError(errc::kInternal, "eventfd failed: " + errnoText(errno));
+  wake_ = std::make_unique<WakeEvent>();
 
   audio::OpusAudioEncoderOptions encoderOptions;
   encoderOptions.bitrate = config.bitrateKbps * 1000;
@@ -96,7 +90,7 @@ void AudioSession::start() {
   capture_ = audio::PulseCapture::create(std::move(options), &error);
   if (!capture_) {
     stopRequested_.store(true);
-    wake();
+    if (wake_) wake_->signal();
     controlThread_.join();
     throw DeskcastError(errc::kAudioCapture, error);
   }
@@ -118,7 +112,7 @@ void AudioSession::setDestination(const std::string& host, uint16_t port) {
   }
   // A new PlainTransport knows nothing yet: give it a sender report at once (lip sync).
   senderReportNow_.store(true);
-  wake();
+  if (wake_) wake_->signal();
 }
 
 void AudioSession::stop() noexcept {
@@ -127,21 +121,14 @@ void AudioSession::stop() noexcept {
   if (capture_) capture_->stop();  // joins libpulse's thread: no chunk callback after this
   capture_.reset();
   stopRequested_.store(true);
-  wake();
+  if (wake_) wake_->signal();
   if (controlThread_.joinable()) controlThread_.join();
   encoder_.reset();
   socket_.reset();
-  wakeFd_ = UniqueFd();
+  wake_.reset();
   slot_.reset();  // a new AudioSession may be created now
 }
 
-void AudioSession::wake() noexcept {
-  uint64_t one = 1;
-  if (wakeFd_.get() >= 0) {
-    ssize_t ignored = write(wakeFd_.get(), &one, sizeof one);
-    (void)ignored;
-  }
-}
 
 
 std::string AudioSession::destinationText() {
@@ -218,7 +205,7 @@ void AudioSession::controlLoop() noexcept {
   const int64_t start = MediaClock::nowNs();
   int64_t nextStats = start + kStatsIntervalNs;
   int64_t nextSenderReport = start + kSenderReportRetryNs;
-  pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wakeFd_.get(), POLLIN, 0}};
+  pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}};
   while (!stopRequested_.load()) {
     const int64_t now = MediaClock::nowNs();
     const int64_t deadline = nextStats < nextSenderReport ? nextStats : nextSenderReport;
@@ -228,9 +215,7 @@ void AudioSession::controlLoop() noexcept {
     if (ppoll(fds, 2, &timeout, nullptr) > 0) {
       if (fds[0].revents != 0) handleIncomingDatagrams();
       if (fds[1].revents != 0) {
-        uint64_t value;
-        ssize_t ignored = read(wakeFd_.get(), &value, sizeof value);
-        (void)ignored;
+        wake_->drain();
       }
     }
     if (stopRequested_.load()) break;

@@ -28,6 +28,7 @@
 #include "process_slot.h"
 #include "session_events.h"
 #include "udp_socket.h"
+#include "wake_event.h"
 
 namespace deskcast {
 
@@ -76,7 +77,6 @@ class AudioSession final {
   void emitStats(int64_t nowNs) noexcept;
   void reportProblems(int64_t nowNs) noexcept;
 
-  void wake() noexcept;
   std::string destinationText();
 
   // --- fixed at construction
@@ -89,7 +89,7 @@ class AudioSession final {
   std::unique_ptr<UdpSocket> socket_;
   std::unique_ptr<audio::OpusAudioEncoder> encoder_;
   std::unique_ptr<audio::PulseCapture> capture_;
-  UniqueFd wakeFd_;
+  std::unique_ptr<WakeEvent> wake_;
   std::thread controlThread_;
 
   // --- capture thread only

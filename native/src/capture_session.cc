@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,10 +65,6 @@ void outputSize(int screenW, int screenH, int reqW, int reqH, int* outW, int* ou
   *outH = std::max(2, h & ~1);
 }
 
-std::string errnoText(int err) {
-  char buf[128];
-  return strerror_r(err, buf, sizeof buf);
-}
 
 }  // namespace
 
@@ -93,10 +88,7 @@ CaptureSession::CaptureSession(const VideoSessionConfig& config, EventSink& even
   cachedSps_.reserve(256);
   cachedPps_.reserve(256);
 
-  wakeFd_ = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (wakeFd_.get() < 0) {
-    throw DeskcastError(errc::kInternal, "eventfd failed: " + errnoText(errno));
-  }
+  wake_ = std::make_unique<WakeEvent>();
 
   capture_ = std::make_unique<X11Capture>(config.display, config.drawCursor);
   int outW, outH;
@@ -173,7 +165,7 @@ void CaptureSession::reconfigure(const VideoReconfigure& changes) {
     if (changes.keyframeIntervalSec) pending_.keyframeIntervalSec = changes.keyframeIntervalSec;
   }
   hasPending_.store(true);
-  wake();
+  if (wake_) wake_->signal();
 }
 
 void CaptureSession::setDestination(const std::string& host, uint16_t port) {
@@ -187,36 +179,29 @@ void CaptureSession::setDestination(const std::string& host, uint16_t port) {
   // A new PlainTransport knows nothing yet: give it a keyframe and a sender report at once.
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
   senderReportNow_.store(true);
-  wake();
+  if (wake_) wake_->signal();
 }
 
 void CaptureSession::requestKeyframe() noexcept {
   if (stopped_) return;
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
-  wake();
+  if (wake_) wake_->signal();
 }
 
 void CaptureSession::stop() noexcept {
   if (stopped_) return;
   stopped_ = true;
   stopRequested_.store(true);
-  wake();
+  if (wake_) wake_->signal();
   if (thread_.joinable()) thread_.join();
   packetizer_.reset();
   encoder_.reset();
   capture_.reset();
   socket_.reset();
-  wakeFd_ = UniqueFd();
+  wake_.reset();
   slot_.reset();  // a new session may be created now
 }
 
-void CaptureSession::wake() noexcept {
-  uint64_t one = 1;
-  if (wakeFd_.get() >= 0) {
-    ssize_t ignored = write(wakeFd_.get(), &one, sizeof one);
-    (void)ignored;
-  }
-}
 
 
 void CaptureSession::postKeyframe(KeyframeReason reason) noexcept {
@@ -280,16 +265,14 @@ void CaptureSession::pipelineLoop() {
 void CaptureSession::waitUntil(int64_t deadlineNs) {
   int64_t remaining = deadlineNs - MediaClock::nowNs();
   if (remaining <= 0) return;
-  pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wakeFd_.get(), POLLIN, 0}};
+  pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}};
   timespec timeout{static_cast<time_t>(remaining / kNsPerSec),
                    static_cast<long>(remaining % kNsPerSec)};
   int n = ppoll(fds, 2, &timeout, nullptr);
   if (n <= 0) return;  // timeout or EINTR
   if (fds[0].revents != 0) handleIncomingDatagrams();
   if (fds[1].revents != 0) {
-    uint64_t value;
-    ssize_t ignored = read(wakeFd_.get(), &value, sizeof value);
-    (void)ignored;
+    wake_->drain();
   }
 }
 

@@ -23,6 +23,7 @@
 #include "rtp_packetizer.h"
 #include "session_events.h"
 #include "udp_socket.h"
+#include "wake_event.h"
 #include "x11_capture.h"
 
 namespace deskcast {
@@ -86,7 +87,6 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   void run() noexcept;
   void pipelineLoop();
   void waitUntil(int64_t deadlineNs);
-  void wake() noexcept;
   void handleIncomingDatagrams();
   void applyPendingChanges();
   void applyOutputGeometry(bool screenChanged);
@@ -115,7 +115,7 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   std::unique_ptr<UdpSocket> socket_;
   std::unique_ptr<H264RtpPacketizer> packetizer_;
   ColorConverter converter_;
-  UniqueFd wakeFd_;
+  std::unique_ptr<WakeEvent> wake_;
   std::thread thread_;
 
   // --- control (JS thread → pipeline thread)

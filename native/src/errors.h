@@ -2,6 +2,7 @@
 // plus a human message that says what happened and what to do about it.
 #pragma once
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -34,5 +35,11 @@ class DeskcastError : public std::runtime_error {
  private:
   std::string code_;
 };
+
+// strerror_r's text for an errno value (GNU variant: returns the message pointer).
+inline std::string errnoText(int err) {
+  char buf[128];
+  return strerror_r(err, buf, sizeof buf);
+}
 
 }  // namespace deskcast

@@ -1,6 +1,5 @@
 // EmbeddedPulseAudio with the real pulseaudio daemon: isolated, audible, restarted after a
 // crash, gone after stop() and after its owner is SIGKILLed.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedPulseAudio } from '../../server/audio/EmbeddedPulseAudio.js';
 import { CHIME_NOTES_HZ } from '../../server/audio/testSound.js';
 import { dominantFrequency, recordPcm, rms, toMono, trimLeadingSilence, waitFor } from '../helpers/pulse.js';
+import { spawnTsxChild } from '../helpers/tsxChild.js';
 
 const EMBEDDED_MODULE = pathToFileURL(path.resolve(import.meta.dirname, '../../server/audio/EmbeddedPulseAudio.ts')).href;
 
@@ -96,19 +96,12 @@ describe('EmbeddedPulseAudio', () => {
       `process.stdout.write('PID ' + pa.pid + ' DIR ' + pa.runtimeDir + '\\n');`,
       'setInterval(() => {}, 1000);',
     ].join('\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const m = await waitFor(() => /PID (\d+) DIR (\S+)/.exec(out), 20_000, `the child to start PulseAudio (stderr: ${err})`);
+    const owner = spawnTsxChild(code);
+    const m = await waitFor(() => /PID (\d+) DIR (\S+)/.exec(owner.stdout()), 20_000, `the child to start PulseAudio (stderr: ${owner.stderr()})`);
     const daemonPid = Number(m[1]);
     try {
       expect(alive(daemonPid)).toBe(true);
-      child.kill('SIGKILL');
+      await owner.crash();
       await waitFor(() => !alive(daemonPid), 5000, `daemon ${daemonPid} to end with its owner`);
     } finally {
       await rm(m[2]!, { recursive: true, force: true }); // the killed owner could not remove its temp dir

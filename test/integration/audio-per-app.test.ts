@@ -1,7 +1,6 @@
 // --audio-app with a real PulseAudio (isolated daemon, no mocks): two apps play 440 Hz and
 // 880 Hz; only app A must reach the broadcast sink, the presenter must still hear A, close()
 // must undo everything, and --repair must remove a crashed process's sink but keep a live one.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import {
   type IsolatedPulse,
   type Tone,
 } from '../helpers/pulse.js';
+import { spawnTsxChild } from '../helpers/tsxChild.js';
 
 const ROUTER_MODULE = pathToFileURL(path.resolve(import.meta.dirname, '../../server/audio/PerAppAudioRouter.ts')).href;
 
@@ -154,21 +154,12 @@ describe('PerAppAudioRouter with a real PulseAudio', () => {
       `process.stdout.write('READY ' + r.sinkName + '\\n');`,
       'setInterval(() => {}, 1000);',
     ].join('\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const orphanSink = `deskcast_app_${child.pid}`;
+    const owner = spawnTsxChild(code);
+    const orphanSink = `deskcast_app_${owner.child.pid}`;
     try {
-      await waitFor(() => out.includes(`READY ${orphanSink}`), 20_000, `the child router (stderr: ${err})`);
+      await waitFor(() => owner.stdout().includes(`READY ${orphanSink}`), 20_000, `the child router (stderr: ${owner.stderr()})`);
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
+      await owner.crash();
     }
     // The crash left the sink, its loopback and app B's stream in it.
     expect(await pulse.pactl('list', 'short', 'sinks')).toContain(orphanSink);
