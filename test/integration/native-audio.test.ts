@@ -246,7 +246,10 @@ describe('native AudioSession against a real PulseAudio', () => {
     for (let i = 1; i < all.length; i++) {
       const ntpMs = ntpToUnixMs(all[i]!.ntpTimestamp) - ntpToUnixMs(all[0]!.ntpTimestamp);
       const rtpMs = ((all[i]!.rtpTimestamp - all[0]!.rtpTimestamp) >>> 0) / 48;
-      expect(Math.abs(rtpMs - ntpMs), `SR ${i} vs the first`).toBeLessThan(5);
+      // Capture times follow libpulse's latency estimate, which wobbles by a few ms under CPU
+      // load (6 ms seen in a full-suite run); 10 ms is far below what a viewer could notice
+      // (~45 ms) and still catches a wrong clock rate or a lost/duplicated 20 ms chunk.
+      expect(Math.abs(rtpMs - ntpMs), `SR ${i} vs the first`).toBeLessThan(10);
     }
     // The SR's RTP time is "now": just after the newest packet's capture.
     const newest = receiver.packets.filter((p) => p.at <= srs[2]!.at).at(-1)!;
