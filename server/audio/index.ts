@@ -1,5 +1,5 @@
 // Public API of deskcast's audio module (PulseAudio / pipewire-pulse side; the capture and Opus
-// encoding themselves are native: native/audio/pulse_capture.h, native/audio/opus_encoder.h).
+// encoding themselves are native: native/src/audio/pulse_capture.h, native/src/audio/opus_encoder.h).
 export { EmbeddedPulseAudio, type EmbeddedPulseAudioEvents, type EmbeddedPulseAudioOptions } from './EmbeddedPulseAudio.js';
 export {
   APP_SINK_PREFIX,

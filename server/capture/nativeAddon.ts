@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../util/projectRoot.js';
 
-// The JS face of native/ (node-addon-api). Keep in step with native/src/addon.cc.
+// The JS face of native/ (node-addon-api). Keep in step with native/src/js/addon.cc.
 
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc' | 'vaapi';
 

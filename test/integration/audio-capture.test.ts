@@ -1,5 +1,5 @@
 // native/audio PulseCapture + OpusAudioEncoder against a real PulseAudio (isolated daemon):
-// builds native/audio/pulse_opus_check.cc with g++ and pkg-config, plays a 440 Hz tone into a
+// builds native/src/audio/pulse_opus_check.cc with g++ and pkg-config, plays a 440 Hz tone into a
 // null sink, and checks what the capture hears; then kills the sound server mid-capture and
 // restarts it: the capture must report disconnected, then connected, and hear the tone again.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dominantFrequency, playTone, startIsolatedPulse, toMono, toneLevel, waitFor, type IsolatedPulse, type Tone } from '../helpers/pulse.js';
 
 const run = promisify(execFile);
-const NATIVE_AUDIO = path.resolve(import.meta.dirname, '../../native/audio');
+const NATIVE_SRC = path.resolve(import.meta.dirname, '../../native/src');
+const NATIVE_AUDIO = path.join(NATIVE_SRC, 'audio');
 const CHUNK_BYTES = 960 * 4;
 
 interface CheckEvent {
@@ -88,7 +89,7 @@ describe('native PulseCapture + OpusAudioEncoder with a real PulseAudio', () => 
     const flags = (await run('pkg-config', ['--cflags', '--libs', 'libpulse', 'opus'])).stdout.trim().split(/\s+/);
     // -fno-exceptions: the classes must also build in a node-gyp addon that disables exceptions
     await run('g++', [
-      '-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-fno-exceptions',
+      '-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-fno-exceptions', `-I${NATIVE_SRC}`,
       path.join(NATIVE_AUDIO, 'pulse_opus_check.cc'), path.join(NATIVE_AUDIO, 'pulse_capture.cc'), path.join(NATIVE_AUDIO, 'opus_encoder.cc'),
       ...flags, '-o', binary,
     ]);

@@ -1,0 +1,16 @@
+// DeskcastError → JS exception (message + `code`), shared by the N-API bindings.
+#pragma once
+
+#include <napi.h>
+
+#include "common/errors.h"
+
+namespace deskcast {
+
+[[noreturn]] inline void throwJs(Napi::Env env, const DeskcastError& e) {
+  Napi::Error error = Napi::Error::New(env, e.what());
+  error.Set("code", e.code());
+  throw error;
+}
+
+}  // namespace deskcast

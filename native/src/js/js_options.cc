@@ -1,0 +1,219 @@
+#include "js/js_options.h"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "common/errors.h"
+#include "rtp/rtcp.h"
+
+namespace deskcast {
+namespace {
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsNumber()) {
+    std::ostringstream s;
+    s << v.As<Napi::Number>().DoubleValue();
+    return s.str();
+  }
+  if (v.IsString()) {
+    std::string text = v.As<Napi::String>().Utf8Value();
+    if (text.size() > 40) text = text.substr(0, 40) + "...";
+    return "'" + text + "'";
+  }
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsFunction()) return "a function";
+  if (v.IsArray()) return "an array";
+  return "an object";
+}
+
+class Reader {
+ public:
+  Reader(Napi::Env env, Napi::Object object, std::string prefix)
+      : env_(env), object_(object), prefix_(std::move(prefix)) {}
+
+  void rejectUnknownKeys(const std::set<std::string>& allowed) {
+    Napi::Array keys = object_.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      std::string key = keys.Get(i).ToString().Utf8Value();
+      if (allowed.count(key) == 0) {
+        std::string list;
+        for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
+        throwInvalidOption(env_, prefix_ + "unknown option '" + key + "' (accepted: " + list + ")");
+      }
+    }
+  }
+
+  bool has(const char* key) {
+    return object_.Has(key) && !object_.Get(key).IsUndefined();
+  }
+
+  std::string string(const char* key, size_t maxLength) {
+    Napi::Value v = object_.Get(key);
+    if (!v.IsString() || v.As<Napi::String>().Utf8Value().empty()) {
+      fail(key, "must be a non-empty string", v);
+    }
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.size() > maxLength) fail(key, "must be at most " + std::to_string(maxLength) + " bytes", v);
+    return s;
+  }
+
+  // A string that may be empty ('' selects a default).
+  std::string optionalString(const char* key, size_t maxLength, const char* emptyMeans) {
+    Napi::Value v = object_.Get(key);
+    if (!v.IsString()) fail(key, std::string("must be a string ('' = ") + emptyMeans + ")", v);
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.size() > maxLength) fail(key, "must be at most " + std::to_string(maxLength) + " bytes", v);
+    if (s.find('\0') != std::string::npos) fail(key, "must not contain NUL characters", v);
+    return s;
+  }
+
+  double number(const char* key, double min, double max) {
+    Napi::Value v = object_.Get(key);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(d) || d < min || d > max) {
+      std::ostringstream range;
+      range << "must be a number between " << min << " and " << max;
+      fail(key, range.str(), v);
+    }
+    return d;
+  }
+
+  int64_t integer(const char* key, int64_t min, int64_t max) {
+    Napi::Value v = object_.Get(key);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) ||
+        d > static_cast<double>(max)) {
+      fail(key, "must be an integer between " + std::to_string(min) + " and " + std::to_string(max), v);
+    }
+    return static_cast<int64_t>(d);
+  }
+
+  // 0 / undefined = follow the screen; otherwise 16..7680 (rounded down to even later).
+  int dimension(const char* key) {
+    if (!has(key)) return 0;
+    Napi::Value v = object_.Get(key);
+    if (v.IsNumber() && v.As<Napi::Number>().DoubleValue() == 0) return 0;
+    return static_cast<int>(integer(key, 16, 7680));
+  }
+
+  [[noreturn]] void fail(const char* key, const std::string& rule, const Napi::Value& v) {
+    throwInvalidOption(env_, prefix_ + key + " " + rule + " (got " + describe(v) + ")");
+  }
+
+  Napi::Object object() const { return object_; }
+
+ private:
+  Napi::Env env_;
+  Napi::Object object_;
+  std::string prefix_;
+};
+
+Napi::Object requireObject(const Napi::CallbackInfo& info, const std::string& what) {
+  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsFunction()) {
+    throwInvalidOption(info.Env(), what + " expects an options object (got " +
+                                       describe(info.Length() ? info[0] : info.Env().Undefined()) + ")");
+  }
+  return info[0].As<Napi::Object>();
+}
+
+// The options every RTP stream into a PlainTransport shares (video and audio sessions).
+template <typename Config>
+void readRtpStreamOptions(Reader& r, const Napi::Object& o, Config& c, Napi::Function* onEvent) {
+  c.destinationHost = r.string("destinationHost", 253);
+  c.destinationPort = static_cast<uint16_t>(r.integer("destinationPort", 1, 65535));
+  c.ssrc = static_cast<uint32_t>(r.integer("ssrc", 0, 4294967295LL));
+  int64_t pt = r.integer("payloadType", 0, 127);
+  if (pt >= 64 && pt <= 95) {
+    r.fail("payloadType", "must not be 64..95: with rtcp-mux those collide with RTCP (RFC 5761); use 96..127", o.Get("payloadType"));
+  }
+  c.payloadType = static_cast<uint8_t>(pt);
+  c.cname = r.string("cname", rtcp::kMaxCnameLength);
+
+  Napi::Value cb = o.Get("onEvent");
+  if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);
+  *onEvent = cb.As<Napi::Function>();
+}
+
+}  // namespace
+
+void throwInvalidOption(Napi::Env env, const std::string& message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", errc::kInvalidOption);
+  throw error;
+}
+
+VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
+                                            Napi::Function* onEvent) {
+  Napi::Object o = requireObject(info, "new VideoSession()");
+  Reader r(info.Env(), o, "VideoSession: options.");
+  r.rejectUnknownKeys({"display", "fps", "bitrateKbps", "keyframeIntervalSec", "encoder", "width",
+                       "height", "destinationHost", "destinationPort", "ssrc", "payloadType",
+                       "cname", "onEvent"});
+  VideoSessionConfig c;
+  c.display = r.string("display", 256);
+  c.fps = static_cast<int>(r.integer("fps", 1, 120));
+  c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
+  c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
+
+  Napi::Value enc = o.Get("encoder");
+  std::string encoder = enc.IsString() ? enc.As<Napi::String>().Utf8Value() : "";
+  if (encoder == "auto") c.encoder = EncoderPreference::kAuto;
+  else if (encoder == "x264") c.encoder = EncoderPreference::kX264;
+  else if (encoder == "nvenc") c.encoder = EncoderPreference::kNvenc;
+  else if (encoder == "vaapi") c.encoder = EncoderPreference::kVaapi;
+  else r.fail("encoder", "must be 'auto', 'x264', 'nvenc' or 'vaapi'", enc);
+
+  c.width = r.dimension("width");
+  c.height = r.dimension("height");
+  readRtpStreamOptions(r, o, c, onEvent);
+  return c;
+}
+
+AudioSessionConfig parseAudioSessionOptions(const Napi::CallbackInfo& info,
+                                            Napi::Function* onEvent) {
+  Napi::Object o = requireObject(info, "new AudioSession()");
+  Reader r(info.Env(), o, "AudioSession: options.");
+  r.rejectUnknownKeys({"source", "server", "bitrateKbps", "destinationHost", "destinationPort", "ssrc",
+                       "payloadType", "cname", "onEvent"});
+  AudioSessionConfig c;
+  c.source = r.optionalString("source", 1024, "the default sink's monitor");
+  c.server = r.optionalString("server", 1024, "libpulse's default server");
+  c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 16, 510)));
+  readRtpStreamOptions(r, o, c, onEvent);
+  return c;
+}
+
+VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
+  Napi::Object o = requireObject(info, "VideoSession.reconfigure()");
+  Reader r(info.Env(), o, "VideoSession.reconfigure: ");
+  r.rejectUnknownKeys({"fps", "bitrateKbps", "width", "height", "keyframeIntervalSec"});
+  VideoReconfigure c;
+  if (r.has("fps")) c.fps = static_cast<int>(r.integer("fps", 1, 120));
+  if (r.has("bitrateKbps")) c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
+  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
+  if (r.has("width")) c.width = r.dimension("width");
+  if (r.has("height")) c.height = r.dimension("height");
+  return c;
+}
+
+void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_t* port,
+                      const char* className) {
+  Napi::Env env = info.Env();
+  const std::string prefix = std::string(className) + ".setDestination: ";
+  if (info.Length() < 1 || !info[0].IsString() || info[0].As<Napi::String>().Utf8Value().empty()) {
+    throwInvalidOption(env, prefix + "host must be a non-empty string (got " +
+                                describe(info.Length() ? info[0] : env.Undefined()) + ")");
+  }
+  double p = info.Length() >= 2 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(p) || p != std::floor(p) || p < 1 || p > 65535) {
+    throwInvalidOption(env, prefix + "port must be an integer between 1 and "
+                            "65535 (got " + describe(info.Length() >= 2 ? info[1] : env.Undefined()) + ")");
+  }
+  *host = info[0].As<Napi::String>().Utf8Value();
+  *port = static_cast<uint16_t>(p);
+}
+
+}  // namespace deskcast

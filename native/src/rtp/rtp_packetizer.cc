@@ -1,0 +1,66 @@
+#include "rtp/rtp_packetizer.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "rtp/rtp_header.h"
+
+namespace deskcast {
+
+namespace {
+constexpr uint8_t kFuA = 28;
+constexpr size_t kFuOverhead = 2;  // FU indicator + FU header
+}  // namespace
+
+H264RtpPacketizer::H264RtpPacketizer(uint32_t ssrc, uint8_t payloadType,
+                                     uint16_t firstSequenceNumber, size_t maxPayload)
+    : ssrc_(ssrc), payloadType_(payloadType & 0x7f), sequence_(firstSequenceNumber),
+      maxPayload_(maxPayload), buffer_(kRtpHeaderSize + maxPayload) {
+  if (maxPayload <= kFuOverhead) throw std::invalid_argument("RTP max payload too small");
+}
+
+void H264RtpPacketizer::writeHeader(bool marker, uint32_t timestamp) noexcept {
+  writeRtpHeader(buffer_.data(), marker, payloadType_, sequence_, timestamp, ssrc_);
+  sequence_++;
+}
+
+size_t H264RtpPacketizer::packetize(const h264::NalUnit* nals, size_t count, uint32_t timestamp,
+                                    RtpPacketSink& sink) {
+  size_t packets = 0;
+  uint8_t* payload = buffer_.data() + kRtpHeaderSize;
+  for (size_t n = 0; n < count; n++) {
+    const h264::NalUnit& nal = nals[n];
+    if (nal.size == 0) continue;
+    bool lastNal = n + 1 == count;
+    if (nal.size <= maxPayload_) {
+      // Single NAL unit packet (RFC 6184 §5.6): the payload is the NAL unit itself.
+      writeHeader(lastNal, timestamp);
+      memcpy(payload, nal.data, nal.size);
+      sink.onRtpPacket(buffer_.data(), kRtpHeaderSize + nal.size, nal.size);
+      packets++;
+      continue;
+    }
+    // FU-A (RFC 6184 §5.8): the NAL header is not sent; its F/NRI bits go into the FU
+    // indicator and its type into the FU header, so the receiver can rebuild it.
+    const uint8_t header = nal.data[0];
+    const uint8_t indicator = static_cast<uint8_t>((header & 0xe0) | kFuA);
+    const size_t chunkMax = maxPayload_ - kFuOverhead;
+    size_t pos = 1;
+    while (pos < nal.size) {
+      size_t chunk = nal.size - pos < chunkMax ? nal.size - pos : chunkMax;
+      bool start = pos == 1;
+      bool end = pos + chunk == nal.size;
+      writeHeader(lastNal && end, timestamp);
+      payload[0] = indicator;
+      payload[1] = static_cast<uint8_t>((start ? 0x80 : 0) | (end ? 0x40 : 0) | (header & 0x1f));
+      memcpy(payload + kFuOverhead, nal.data + pos, chunk);
+      sink.onRtpPacket(buffer_.data(), kRtpHeaderSize + kFuOverhead + chunk,
+                       kFuOverhead + chunk);
+      packets++;
+      pos += chunk;
+    }
+  }
+  return packets;
+}
+
+}  // namespace deskcast

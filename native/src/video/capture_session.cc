@@ -1,0 +1,566 @@
+#include "video/capture_session.h"
+
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "common/errors.h"
+#include "common/media_clock.h"
+#include "rtp/rtcp.h"
+
+namespace deskcast {
+namespace {
+
+constexpr int64_t kNsPerSec = 1000000000LL;
+constexpr int64_t kSenderReportIntervalNs = kNsPerSec;
+constexpr int64_t kStatsIntervalNs = kNsPerSec;
+constexpr int64_t kSendWarnIntervalNs = 5 * kNsPerSec;
+constexpr size_t kMaxDatagram = 2048;
+
+uint32_t bit(KeyframeReason r) { return 1u << static_cast<unsigned>(r); }
+
+// The reason reported when several requests coincide.
+KeyframeReason strongestReason(uint32_t mask) {
+  for (KeyframeReason r : {KeyframeReason::kStart, KeyframeReason::kReconfigure,
+                           KeyframeReason::kFir, KeyframeReason::kPli, KeyframeReason::kRequest}) {
+    if (mask & bit(r)) return r;
+  }
+  return KeyframeReason::kRequest;
+}
+
+double msBetween(int64_t a, int64_t b) { return static_cast<double>(b - a) / 1e6; }
+
+double median(const float* samples, size_t count) {
+  if (count == 0) return 0;
+  float copy[256];
+  std::copy(samples, samples + count, copy);
+  std::nth_element(copy, copy + count / 2, copy + count);
+  return copy[count / 2];
+}
+
+double average(const float* samples, size_t count) {
+  if (count == 0) return 0;
+  double sum = 0;
+  for (size_t i = 0; i < count; i++) sum += samples[i];
+  return sum / static_cast<double>(count);
+}
+
+// Output geometry: requested size (even), or the screen's, or one side derived from the
+// screen's aspect ratio.
+void outputSize(int screenW, int screenH, int reqW, int reqH, int* outW, int* outH) {
+  int w = reqW, h = reqH;
+  if (w <= 0 && h <= 0) {
+    w = screenW;
+    h = screenH;
+  } else if (h <= 0) {
+    h = static_cast<int>(std::lround(static_cast<double>(w) * screenH / screenW));
+  } else if (w <= 0) {
+    w = static_cast<int>(std::lround(static_cast<double>(h) * screenW / screenH));
+  }
+  *outW = std::max(2, w & ~1);
+  *outH = std::max(2, h & ~1);
+}
+
+
+}  // namespace
+
+CaptureSession::CaptureSession(const VideoSessionConfig& config, EventSink& events)
+    : slot_(std::make_unique<ProcessSlot<CaptureSession>>(
+          "a VideoSession is already active in this process (one capture session per process): "
+          "reconfigure() the existing one, or stop() it before creating another")),
+      events_(events),
+      ssrc_(config.ssrc),
+      cname_(config.cname),
+      rtpTimestampOffset_(std::random_device{}()),
+      fps_(config.fps),
+      bitrateKbps_(config.bitrateKbps),
+      keyframeIntervalSec_(config.keyframeIntervalSec),
+      requestedWidth_(config.width),
+      requestedHeight_(config.height),
+      nals_(64),
+      outNals_(66),
+      datagram_(kMaxDatagram) {
+  (void)MediaClock::instance();  // pin the epoch before the first capture
+  cachedSps_.reserve(256);
+  cachedPps_.reserve(256);
+
+  wake_ = std::make_unique<WakeEvent>();
+
+  capture_ = std::make_unique<X11Capture>(config.display, config.drawCursor);
+  int outW, outH;
+  outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+  encoder_ = std::make_unique<H264Encoder>(config.encoder, encoderSettingsFor(outW, outH));
+  converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
+
+  SocketAddress destination = SocketAddress::resolve(config.destinationHost, config.destinationPort);
+  socket_ = std::make_unique<UdpSocket>(destination);
+  localPort_ = socket_->localPort();
+  destinationText_ = destination.toString();
+
+  std::random_device random;
+  packetizer_ = std::make_unique<H264RtpPacketizer>(
+      ssrc_, config.payloadType, static_cast<uint16_t>(random()), kDefaultMaxRtpPayload);
+}
+
+CaptureSession::~CaptureSession() { stop(); }
+
+EncoderSettings CaptureSession::encoderSettingsFor(int width, int height) const {
+  EncoderSettings s;
+  s.width = width;
+  s.height = height;
+  s.fps = fps_;
+  s.bitrateKbps = bitrateKbps_;
+  s.keyframeIntervalSec = keyframeIntervalSec_;
+  return s;
+}
+
+VideoStartInfo CaptureSession::start() {
+  if (stopped_) {
+    throw DeskcastError(errc::kSessionState,
+                        "this VideoSession was stopped; create a new VideoSession");
+  }
+  if (started_) throw DeskcastError(errc::kSessionState, "VideoSession.start() was already called");
+  if (hasPending_.load()) applyPendingChanges();  // reconfigure() before start()
+
+  VideoStartInfo info;
+  info.encoder = encoder_->name();
+  info.width = encoder_->settings().width;
+  info.height = encoder_->settings().height;
+  info.skipped = encoder_->skipped();
+
+  keyframeRequests_.fetch_or(bit(KeyframeReason::kStart));
+  started_ = true;
+  std::string opened = "capturing " + capture_->displayName() + " (" +
+                       std::to_string(capture_->width()) + "x" +
+                       std::to_string(capture_->height()) + ") with " + encoder_->name() +
+                       " at " + std::to_string(info.width) + "x" + std::to_string(info.height) +
+                       "@" + std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
+                       " kb/s";
+  if (!encoder_->openInfo().empty()) opened += " [" + encoder_->openInfo() + "]";
+  events_.postLog(false, std::move(opened));
+  for (const auto& s : info.skipped) events_.postLog(false, "encoder " + s.encoder + " skipped: " + s.reason);
+  if (!capture_->cursorSupported()) events_.postLog(true, "XFixes is missing: the cursor is not drawn");
+
+  thread_ = std::thread(&CaptureSession::run, this);
+  return info;
+}
+
+void CaptureSession::reconfigure(const VideoReconfigure& changes) {
+  if (stopped_) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
+  if (failed_.load()) {
+    throw DeskcastError(errc::kSessionState,
+                        "this VideoSession failed (see its 'error' event); stop() it and create "
+                        "a new one");
+  }
+  {
+    std::lock_guard<std::mutex> lock(controlMutex_);
+    if (changes.fps) pending_.fps = changes.fps;
+    if (changes.bitrateKbps) pending_.bitrateKbps = changes.bitrateKbps;
+    if (changes.width) pending_.width = changes.width;
+    if (changes.height) pending_.height = changes.height;
+    if (changes.keyframeIntervalSec) pending_.keyframeIntervalSec = changes.keyframeIntervalSec;
+  }
+  hasPending_.store(true);
+  if (wake_) wake_->signal();
+}
+
+void CaptureSession::setDestination(const std::string& host, uint16_t port) {
+  if (stopped_) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
+  SocketAddress destination = SocketAddress::resolve(host, port);
+  {
+    std::lock_guard<std::mutex> lock(controlMutex_);
+    socket_->connect(destination);  // safe against concurrent send()/recv() on the thread
+    destinationText_ = destination.toString();
+  }
+  // A new PlainTransport knows nothing yet: give it a keyframe and a sender report at once.
+  keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
+  senderReportNow_.store(true);
+  if (wake_) wake_->signal();
+}
+
+void CaptureSession::requestKeyframe() noexcept {
+  if (stopped_) return;
+  keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
+  if (wake_) wake_->signal();
+}
+
+void CaptureSession::stop() noexcept {
+  if (stopped_) return;
+  stopped_ = true;
+  stopRequested_.store(true);
+  if (wake_) wake_->signal();
+  if (thread_.joinable()) thread_.join();
+  packetizer_.reset();
+  encoder_.reset();
+  capture_.reset();
+  socket_.reset();
+  wake_.reset();
+  slot_.reset();  // a new session may be created now
+}
+
+
+
+void CaptureSession::postKeyframe(KeyframeReason reason) noexcept {
+  SessionEvent event;
+  event.type = SessionEvent::Type::kKeyframe;
+  event.reason = reason;
+  events_.post(std::move(event));
+}
+
+void CaptureSession::run() noexcept {
+  try {
+    pipelineLoop();
+  } catch (const DeskcastError& e) {
+    failed_.store(true);
+    SessionEvent event;
+    event.type = SessionEvent::Type::kError;
+    event.code = e.code();
+    event.message = e.what();
+    events_.post(std::move(event));
+  } catch (const std::exception& e) {
+    failed_.store(true);
+    SessionEvent event;
+    event.type = SessionEvent::Type::kError;
+    event.code = errc::kInternal;
+    event.message = std::string("video pipeline failed: ") + e.what();
+    events_.post(std::move(event));
+  }
+}
+
+void CaptureSession::pipelineLoop() {
+  const int64_t startNs = MediaClock::nowNs();
+  nextFrameNs_ = startNs;
+  windowStartNs_ = startNs;
+  lastSenderReportNs_ = startNs - kSenderReportIntervalNs;
+
+  for (;;) {
+    // Sleep until the next frame is due; RTCP feedback, control calls and stop wake us early.
+    for (;;) {
+      if (stopRequested_.load()) return;
+      if (hasPending_.load()) applyPendingChanges();
+      int64_t now = MediaClock::nowNs();
+      if (keyframeRequests_.load() != 0 || now >= nextFrameNs_) break;
+      waitUntil(nextFrameNs_);
+    }
+
+    const int64_t frameStart = MediaClock::nowNs();
+    const uint32_t keyframeMask = keyframeRequests_.exchange(0);
+    processFrame(frameStart, keyframeMask);
+
+    const int64_t done = MediaClock::nowNs();
+    maybeSendSenderReport(done);
+    maybeEmitStats(done);
+
+    // Early (keyframe-request) frames restart the cadence; never burst to catch up.
+    const int64_t interval = frameIntervalNs();
+    nextFrameNs_ = frameStart < nextFrameNs_ ? frameStart + interval : nextFrameNs_ + interval;
+    if (nextFrameNs_ < done) nextFrameNs_ = done;
+  }
+}
+
+void CaptureSession::waitUntil(int64_t deadlineNs) {
+  int64_t remaining = deadlineNs - MediaClock::nowNs();
+  if (remaining <= 0) return;
+  pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}};
+  timespec timeout{static_cast<time_t>(remaining / kNsPerSec),
+                   static_cast<long>(remaining % kNsPerSec)};
+  int n = ppoll(fds, 2, &timeout, nullptr);
+  if (n <= 0) return;  // timeout or EINTR
+  if (fds[0].revents != 0) handleIncomingDatagrams();
+  if (fds[1].revents != 0) {
+    wake_->drain();
+  }
+}
+
+void CaptureSession::handleIncomingDatagrams() {
+  for (int i = 0; i < 64; i++) {  // bounded: never starve the frame clock
+    bool truncated = false;
+    long n = socket_->recv(datagram_.data(), datagram_.size(), &truncated);
+    if (n == -EAGAIN) return;
+    if (n < 0) {
+      // ICMP errors for our earlier sends surface here on a connected socket.
+      noteSendError(static_cast<int>(-n));
+      continue;
+    }
+    const uint8_t* data = datagram_.data();
+    size_t size = static_cast<size_t>(n);
+    if (truncated || !rtcp::looksLikeRtcp(data, size)) {
+      totals_.rtcpMalformed++;
+      continue;
+    }
+    rtcp::FeedbackSummary fb = rtcp::parseCompound(data, size, ssrc_);
+    if (fb.malformed) {
+      totals_.rtcpMalformed++;
+      continue;
+    }
+    if (fb.pli > 0) {
+      totals_.pliReceived += fb.pli;
+      keyframeRequests_.fetch_or(bit(KeyframeReason::kPli));
+    }
+    if (fb.fir > 0) {
+      totals_.firReceived += fb.fir;
+      // RFC 5104 §4.3.1: a repeated sequence number is a retransmission, not a new request.
+      if (fb.lastFirSeq != lastFirSeq_) keyframeRequests_.fetch_or(bit(KeyframeReason::kFir));
+      lastFirSeq_ = fb.lastFirSeq;
+    }
+  }
+}
+
+void CaptureSession::applyPendingChanges() {
+  VideoReconfigure changes;
+  {
+    std::lock_guard<std::mutex> lock(controlMutex_);
+    changes = pending_;
+    pending_ = VideoReconfigure{};
+    hasPending_.store(false);
+  }
+  const int oldFps = fps_;
+  const int oldBitrate = bitrateKbps_;
+  const double oldKeyint = keyframeIntervalSec_;
+  const int oldReqW = requestedWidth_, oldReqH = requestedHeight_;
+
+  if (changes.fps) fps_ = *changes.fps;
+  if (changes.bitrateKbps) bitrateKbps_ = *changes.bitrateKbps;
+  if (changes.keyframeIntervalSec) keyframeIntervalSec_ = *changes.keyframeIntervalSec;
+  if (changes.width) requestedWidth_ = *changes.width;
+  if (changes.height) requestedHeight_ = *changes.height;
+
+  int outW, outH;
+  outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+  const EncoderSettings& cur = encoder_->settings();
+  bool needReopen = fps_ != oldFps || keyframeIntervalSec_ != oldKeyint || outW != cur.width ||
+                    outH != cur.height;
+  if (!needReopen && bitrateKbps_ == oldBitrate) return;
+
+  try {
+    if (needReopen) {
+      encoder_->reopen(encoderSettingsFor(outW, outH));
+      converter_.configure(capture_->width(), capture_->height(), outW, outH,
+                           encoder_->inputFormat());
+      keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
+    } else if (encoder_->setBitrate(bitrateKbps_)) {
+      keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
+    }
+  } catch (const DeskcastError& e) {
+    // Roll back to the last working configuration; only a failed rollback is fatal.
+    events_.postLog(true, std::string("reconfigure rejected, keeping the previous settings: ") + e.what());
+    fps_ = oldFps;
+    bitrateKbps_ = oldBitrate;
+    keyframeIntervalSec_ = oldKeyint;
+    requestedWidth_ = oldReqW;
+    requestedHeight_ = oldReqH;
+    outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+    encoder_->reopen(encoderSettingsFor(outW, outH));
+    converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
+    keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
+    return;
+  }
+  if (started_) {
+    // A faster frame rate takes effect now, not after the old (longer) interval.
+    int64_t soonest = MediaClock::nowNs() + frameIntervalNs();
+    if (nextFrameNs_ > soonest) nextFrameNs_ = soonest;
+  }
+  events_.postLog(false, "reconfigured: " + std::to_string(outW) + "x" + std::to_string(outH) + "@" +
+                     std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
+                     " kb/s, keyframe every " + std::to_string(keyframeIntervalSec_) + " s" +
+                     (needReopen ? " (encoder re-opened)" : " (in place)"));
+}
+
+void CaptureSession::applyOutputGeometry(bool screenChanged) {
+  int outW, outH;
+  outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+  const EncoderSettings& cur = encoder_->settings();
+  if (outW != cur.width || outH != cur.height) {
+    encoder_->reopen(encoderSettingsFor(outW, outH));
+    keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
+  }
+  converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
+  if (screenChanged) {
+    events_.postLog(false, "screen size changed to " + std::to_string(capture_->width()) + "x" +
+                       std::to_string(capture_->height()) + "; encoding " + std::to_string(outW) +
+                       "x" + std::to_string(outH));
+  }
+}
+
+void CaptureSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
+  X11Capture::GrabResult grabbed = capture_->grab();
+  switch (grabbed) {
+    case X11Capture::GrabResult::kConnectionLost:
+      throw DeskcastError(errc::kDisplayLost,
+                          "lost the connection to X display '" + capture_->displayName() +
+                              "' (did the X server exit?); stop() this session and create a new "
+                              "one when the display is back");
+    case X11Capture::GrabResult::kFailed:
+      if (++consecutiveCaptureFailures_ == 1) events_.postLog(true, capture_->lastError());
+      if (consecutiveCaptureFailures_ >= static_cast<unsigned>(3 * fps_) + 3) {
+        throw DeskcastError(errc::kCaptureFailed,
+                            "screen capture keeps failing on '" + capture_->displayName() +
+                                "': " + capture_->lastError());
+      }
+      deferredKeyframeMask_ |= keyframeMask;  // honoured by the next (regularly paced) frame
+      return;
+    case X11Capture::GrabResult::kResized:
+      applyOutputGeometry(true);
+      keyframeMask |= keyframeRequests_.exchange(0);
+      break;
+    case X11Capture::GrabResult::kOk:
+      break;
+  }
+  consecutiveCaptureFailures_ = 0;
+  totals_.framesCaptured++;
+  windowFrames_++;
+  const int64_t captured = MediaClock::nowNs();
+
+  converter_.convert(capture_->pixels(), capture_->stride(), encoder_->inputFrame());
+  const int64_t converted = MediaClock::nowNs();
+
+  currentRtpTimestamp_ =
+      MediaClock::instance().rtpTimestamp(frameStartNs, MediaClock::kVideoClockRate,
+                                          rtpTimestampOffset_);
+  if (keyframeMask != 0) forcedKeyframeReason_ = strongestReason(keyframeMask);
+  encoder_->encode(keyframeMask != 0, *this);  // → onEncodedPacket → onRtpPacket
+  const int64_t encoded = MediaClock::nowNs();
+
+  if (windowSamples_ < kSampleWindow) {
+    captureMs_[windowSamples_] = static_cast<float>(msBetween(frameStartNs, captured));
+    convertMs_[windowSamples_] = static_cast<float>(msBetween(captured, converted));
+    encodeMs_[windowSamples_] = static_cast<float>(msBetween(converted, encoded));
+    windowSamples_++;
+  }
+}
+
+void CaptureSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*keyframe*/) {
+  totals_.framesEncoded++;
+  size_t count = h264::splitAnnexB(data, size, nals_.data(), nals_.size());
+  if (count > nals_.size()) {  // unusually many slices: grow once, keep the capacity
+    nals_.resize(count);
+    outNals_.resize(count + 2);
+    count = h264::splitAnnexB(data, size, nals_.data(), nals_.size());
+  }
+
+  // Keep what a WebRTC receiver needs; make sure SPS and PPS precede every IDR.
+  size_t out = 0;
+  bool haveSps = false, havePps = false, isKeyframe = false;
+  for (size_t i = 0; i < count; i++) {
+    const h264::NalUnit& nal = nals_[i];
+    switch (nal.type()) {
+      case h264::kNalSei:
+      case h264::kNalAud:
+      case h264::kNalFiller:
+      case h264::kNalEndOfSequence:
+      case h264::kNalEndOfStream:
+        continue;
+      case h264::kNalSps:
+        cachedSps_.assign(nal.data, nal.data + nal.size);
+        haveSps = true;
+        break;
+      case h264::kNalPps:
+        cachedPps_.assign(nal.data, nal.data + nal.size);
+        havePps = true;
+        break;
+      case h264::kNalIdr:
+        if (!isKeyframe && (!haveSps || !havePps) && !cachedSps_.empty() && !cachedPps_.empty()) {
+          if (!haveSps) outNals_[out++] = h264::NalUnit{cachedSps_.data(), cachedSps_.size()};
+          if (!havePps) outNals_[out++] = h264::NalUnit{cachedPps_.data(), cachedPps_.size()};
+          haveSps = havePps = true;
+        }
+        isKeyframe = true;
+        break;
+      default:
+        break;
+    }
+    outNals_[out++] = nal;
+  }
+  if (out == 0) return;
+
+  frameSendFailed_ = false;
+  packetizer_->packetize(outNals_.data(), out, currentRtpTimestamp_, *this);
+  if (!frameSendFailed_) totals_.framesSent++;
+  if (isKeyframe) {
+    totals_.keyframesSent++;
+    postKeyframe(forcedKeyframeReason_.value_or(KeyframeReason::kInterval));
+    forcedKeyframeReason_.reset();
+  }
+}
+
+void CaptureSession::onRtpPacket(const uint8_t* packet, size_t size, size_t payloadSize) {
+  int err = socket_->send(packet, size);
+  if (err != 0) {
+    frameSendFailed_ = true;
+    noteSendError(err);
+    return;
+  }
+  totals_.packetsSent++;
+  totals_.bytesSent += size;
+  rtpPacketCount_++;
+  rtpOctetCount_ += static_cast<uint32_t>(payloadSize);
+}
+
+void CaptureSession::noteSendError(int err) {
+  sendErrors_++;
+  sendErrorsSinceWarn_++;
+  lastSendErrno_ = err;
+  int64_t now = MediaClock::nowNs();
+  if (now - lastSendWarnNs_ < kSendWarnIntervalNs) return;
+  lastSendWarnNs_ = now;
+  std::string destination;
+  {
+    std::lock_guard<std::mutex> lock(controlMutex_);
+    destination = destinationText_;
+  }
+  std::string advice = err == ECONNREFUSED
+                           ? "nothing is listening there: is the mediasoup PlainTransport up, and "
+                             "was setDestination() called after it was re-created?"
+                           : "packets are being dropped";
+  events_.postLog(true, "RTP/RTCP send to " + destination + " failed " +
+                    std::to_string(sendErrorsSinceWarn_) + "x (" + errnoText(err) + "): " + advice);
+  sendErrorsSinceWarn_ = 0;
+}
+
+void CaptureSession::maybeSendSenderReport(int64_t nowNs) {
+  if (rtpPacketCount_ == 0) return;
+  bool urgent = senderReportNow_.exchange(false);
+  if (!urgent && nowNs - lastSenderReportNs_ < kSenderReportIntervalNs) return;
+  lastSenderReportNs_ = nowNs;
+  const MediaClock& clock = MediaClock::instance();
+  rtcp::SenderReport sr;
+  sr.ssrc = ssrc_;
+  sr.ntpTimestamp = clock.ntpTimestamp(nowNs);
+  sr.rtpTimestamp = clock.rtpTimestamp(nowNs, MediaClock::kVideoClockRate, rtpTimestampOffset_);
+  sr.packetCount = rtpPacketCount_;
+  sr.octetCount = rtpOctetCount_;
+  uint8_t buffer[rtcp::kMaxCnameLength + 64];
+  size_t size = rtcp::buildSenderReport(sr, cname_, buffer, sizeof buffer);
+  if (size == 0) return;
+  int err = socket_->send(buffer, size);
+  if (err != 0) noteSendError(err);
+}
+
+void CaptureSession::maybeEmitStats(int64_t nowNs) {
+  int64_t elapsed = nowNs - windowStartNs_;
+  if (elapsed < kStatsIntervalNs) return;
+  SessionEvent event;
+  event.type = SessionEvent::Type::kStats;
+  VideoStats& s = event.stats;
+  s = totals_;
+  s.captureFps = static_cast<double>(windowFrames_) * 1e9 / static_cast<double>(elapsed);
+  s.captureMsAvg = average(captureMs_, windowSamples_);
+  s.convertMsAvg = average(convertMs_, windowSamples_);
+  s.encodeMsAvg = average(encodeMs_, windowSamples_);
+  s.captureMsP50 = median(captureMs_, windowSamples_);
+  s.convertMsP50 = median(convertMs_, windowSamples_);
+  s.encodeMsP50 = median(encodeMs_, windowSamples_);
+  s.width = encoder_->settings().width;
+  s.height = encoder_->settings().height;
+  s.encoder = encoder_->name();
+  events_.post(std::move(event));
+  windowStartNs_ = nowNs;
+  windowFrames_ = 0;
+  windowSamples_ = 0;
+}
+
+}  // namespace deskcast
