@@ -13,7 +13,7 @@ import { MediaCluster } from './media/MediaCluster.js';
 import { mediaMetrics } from './media/mediaMetrics.js';
 import { resolveWorkerBinary } from './media/workerBinary.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
-import type { SignalingNotifications } from './signaling/protocol.js';
+import type { SignalingNotifications } from '../shared/protocol.js';
 import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
 import { AudioBridge, type AudioStatus } from './audio/AudioBridge.js';

@@ -6,7 +6,7 @@ import type {
   SignalingMethod,
   SignalingRequests,
   SignalingResult,
-} from '../../server/signaling/protocol';
+} from '../../shared/protocol';
 
 /** A request the server answered with an error; `code` says which kind. */
 export class SignalingRequestError extends Error {

@@ -1,7 +1,7 @@
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
 import { SignalingClient, SignalingRequestError } from './SignalingClient';
-import { wrongTokenMessage, type SignalingNotifications } from '../../server/signaling/protocol';
+import { wrongTokenMessage, type SignalingNotifications } from '../../shared/protocol';
 
 export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'error';
 

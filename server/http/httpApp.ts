@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registry } from '../metrics/registry.js';
-import { wrongTokenMessage } from '../signaling/protocol.js';
+import { wrongTokenMessage } from '../../shared/protocol.js';
 import { tokenMatches } from './accessToken.js';
 
 export interface HttpAppOptions {

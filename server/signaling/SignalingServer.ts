@@ -17,7 +17,7 @@ import {
   type SignalingNotifications,
   type SignalingRequests,
   type SignalingResult,
-} from './protocol.js';
+} from '../../shared/protocol.js';
 import { BadRequestError, validateRequest } from './validateRequest.js';
 import { viewerMetrics } from './viewerMetrics.js';
 

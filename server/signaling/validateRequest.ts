@@ -1,4 +1,4 @@
-import { signalingMethods, type SignalingMethod, type SignalingRequests } from './protocol.js';
+import { signalingMethods, type SignalingMethod, type SignalingRequests } from '../../shared/protocol.js';
 
 /** A request whose method or payload is malformed; the message names the problem. */
 export class BadRequestError extends Error {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { Browser } from 'puppeteer-core';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
-import { wrongTokenMessage } from '../../server/signaling/protocol.js';
+import { wrongTokenMessage } from '../../shared/protocol.js';
 import { framesDecoded, instrumentPeerConnections, launchChromium, waitFor } from '../helpers/browser.js';
 import { paintRoot, startDeskcast, viewerUrl } from '../helpers/deskcast.js';
 

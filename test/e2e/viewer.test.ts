@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer-core';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
-import { wrongTokenMessage } from '../../server/signaling/protocol.js';
+import { wrongTokenMessage } from '../../shared/protocol.js';
 import { colorDistance, framesDecoded, instrumentPeerConnections, launchChromium, videoPixel, waitFor, type Rgb } from '../helpers/browser.js';
 import { paintRoot, startDeskcast, viewerUrl } from '../helpers/deskcast.js';
 
