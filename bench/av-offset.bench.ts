@@ -155,15 +155,12 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number
   }
 }
 
-// The viewer's browser first: it must not inherit PULSE_SERVER and play into the presenter's sink.
+// The viewer's browser plays into its own default output, never into the presenter's sink.
 const { browser, close } = await launchChromium();
 const pulse = await startIsolatedPulse({ sinks: ['presenter'] });
-const saved = { server: process.env['PULSE_SERVER'], cookie: process.env['PULSE_COOKIE'] };
-process.env['PULSE_SERVER'] = pulse.server;
-process.env['PULSE_COOKIE'] = pulse.cookie;
 const xvfb = await startXvfb({ width: 640, height: 480 });
 await xvfb.paint('#000000');
-const server = await startDeskcast(['--display', xvfb.display, ...process.argv.slice(2)]);
+const server = await startDeskcast(['--display', xvfb.display, '--pulse-server', pulse.server, '--pulse-cookie', pulse.cookie, ...process.argv.slice(2)]);
 try {
   const page = await browser.newPage();
   await instrumentPeerConnections(page);
@@ -244,8 +241,4 @@ try {
   await server.close();
   await xvfb.stop();
   await pulse.stop();
-  if (saved.server === undefined) delete process.env['PULSE_SERVER'];
-  else process.env['PULSE_SERVER'] = saved.server;
-  if (saved.cookie === undefined) delete process.env['PULSE_COOKIE'];
-  else process.env['PULSE_COOKIE'] = saved.cookie;
 }

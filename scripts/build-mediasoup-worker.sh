@@ -3,7 +3,7 @@
 # outside the checkout (path: scripts/mediasoup-worker-path.mjs). mediasoup's own
 # postinstall cannot work here: it downloads a prebuilt binary, pip packages and
 # meson wraps. Instead the wraps are replaced by the shim subprojects in
-# scripts/mediasoup-worker/ (see REFERENCE §1). Idempotent: a cached binary that
+# scripts/mediasoup-worker/ (each defines what mediasoup's meson.build reads). Idempotent: a cached binary that
 # runs is reused at once. MEDIASOUP_WORKER_BIN, if set, is used instead.
 set -euo pipefail
 

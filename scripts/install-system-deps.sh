@@ -3,7 +3,7 @@
 # As root it installs what is missing; otherwise it prints the exact apt command and exits 1.
 set -euo pipefail
 
-# Build of mediasoup's worker offline (REFERENCE §1), the native addon, run-time and tests.
+# Build of mediasoup's worker offline (over Debian's libraries), the native addon, run-time and tests.
 PACKAGES=(
   # mediasoup worker against Debian libraries
   python3-invoke ninja-build pkg-config libuv1-dev libssl-dev libsrtp2-dev
@@ -27,17 +27,22 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 BACKPORTS_LIST=/etc/apt/sources.list.d/deskcast-bookworm-backports.list
+# bookworm-backports from the mirror apt already uses for bookworm (no host is named here).
+have_backports() { grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; }
+backports_line() { echo "deb $(bash "$(dirname "$0")/debian-mirror.sh" bookworm) bookworm-backports main"; }
 if [ "$(id -u)" -ne 0 ]; then
   echo "[deskcast] missing Debian packages: ${missing[*]}" >&2
   echo "[deskcast] run as root (or with sudo), then run this command again:" >&2
-  echo "  echo 'deb http://deb.debian.org/debian bookworm-backports main' > $BACKPORTS_LIST && apt-get update && \\" >&2
-  echo "  apt-get install -y ${PACKAGES[*]} && apt-get install -y -t bookworm-backports ${BACKPORTS_PACKAGES[*]}" >&2
+  have_backports || echo "  echo '$(backports_line)' > $BACKPORTS_LIST && \\" >&2
+  echo "  apt-get update && apt-get install -y ${PACKAGES[*]} && apt-get install -y -t bookworm-backports ${BACKPORTS_PACKAGES[*]}" >&2
   exit 1
 fi
 
 echo "[deskcast] installing ${#missing[@]} missing Debian packages: ${missing[*]}"
-if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo 'deb http://deb.debian.org/debian bookworm-backports main' > "$BACKPORTS_LIST"
+if ! have_backports; then
+  line=$(backports_line)
+  echo "[deskcast] adding bookworm-backports (for meson >= 1.1): $line"
+  echo "$line" > "$BACKPORTS_LIST"
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q

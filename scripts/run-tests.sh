@@ -3,9 +3,10 @@
 # Ends with the plain summary line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-echo "[deskcast] type check (server, client)"
+echo "[deskcast] type check (server, client, tests and benchmarks)"
 npx --no-install tsc -p tsconfig.json --noEmit || exit 1
 npx --no-install tsc -p client/tsconfig.json || exit 1
+npx --no-install tsc -p tsconfig.tests.json || exit 1
 echo "[deskcast] docs/SETTINGS.md is generated from the settings table"
 npx --no-install tsx scripts/generate-settings-docs.ts --check || exit 1
 

@@ -1,40 +1,32 @@
-import { createServer, type Server as HttpsServer } from 'node:https';
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import type { Settings } from './settings/parseSettings.js';
+import type { Notifications } from '../shared/protocol.js';
+import { AudioModule } from './audio/AudioModule.js';
+import type { AudioStatus } from './audio/AudioBridge.js';
 import { CaptureBridge, type CaptureStatus } from './capture/CaptureBridge.js';
-import { EmbeddedDesktop } from './capture/EmbeddedDesktop.js';
-import { ViewerCapacity } from './capacity/ViewerCapacity.js';
-import { generateAccessToken } from './http/accessToken.js';
-import { loadCertificate, selfSignedCertificate } from './http/certificates.js';
+import { Desktop } from './desktop/Desktop.js';
+import { aggregateHealth } from './health/health.js';
 import { createHttpApp } from './http/httpApp.js';
+import { WebServer } from './http/WebServer.js';
+import { ShutdownStack } from './lifecycle/ShutdownStack.js';
 import { MediaCluster } from './media/MediaCluster.js';
 import { mediaMetrics } from './media/mediaMetrics.js';
 import { resolveWorkerBinary } from './media/workerBinary.js';
+import type { Settings } from './settings/parseSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
-import type { SignalingNotifications } from '../shared/protocol.js';
-import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
-import { AudioBridge, type AudioStatus } from './audio/AudioBridge.js';
-import { EmbeddedPulseAudio } from './audio/EmbeddedPulseAudio.js';
-import { PerAppAudioRouter } from './audio/PerAppAudioRouter.js';
-import type { PulseConnection } from './audio/pactl.js';
+import { generateAccessToken } from './viewers/accessToken.js';
+import { AdmissionPolicy } from './viewers/AdmissionPolicy.js';
+import { Audience } from './viewers/Audience.js';
 
-const log = createLogger('server');
-
-/** RTP payload types the addon uses into the PlainTransports (any dynamic PT works). */
+/** RTP payload type of the H.264 stream into its PlainTransport (any dynamic PT works). */
 const VIDEO_PAYLOAD_TYPE = 102;
-const AUDIO_PAYLOAD_TYPE = 111;
 
 export interface DeskcastServerOptions {
   settings: Settings;
-  /** Demo content on the embedded desktop (clock, top). Tests that paint turn it off. */
+  /** Demo content on the embedded desktop (clock, top, chime). Tests that paint turn it off. */
   embeddedDemoContent?: boolean;
-}
-
-export class StartupError extends Error {
-  override name = 'StartupError';
 }
 
 function firstExternalIPv4(): string | undefined {
@@ -45,18 +37,14 @@ function firstExternalIPv4(): string | undefined {
 }
 
 /** The part of the capture status viewers see (encoder, size, fps). */
-function viewerStatus(st: CaptureStatus): SignalingNotifications['status'] {
+function viewerStatus(st: CaptureStatus): Notifications['broadcast.status'] {
   return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
 }
 
-/** What audio needs from the sound server: where to connect and what to capture. */
-interface AudioPlan {
-  connection: PulseConnection;
-  source: string;
-  router?: PerAppAudioRouter;
-}
-
-/** The whole broadcast: display, capture, media workers, HTTPS + signaling. */
+/**
+ * The composition root: every module is created here, in order, with its settings and the few
+ * modules it needs, and registered on one shutdown stack (closed newest first).
+ */
 export class DeskcastServer {
   readonly token: string;
   readonly display: string;
@@ -64,172 +52,110 @@ export class DeskcastServer {
   readonly port: number;
   readonly #media: MediaCluster;
   readonly #capture: CaptureBridge;
-  readonly #audioStatus: () => AudioStatus;
-  readonly #https: HttpsServer;
-  readonly #signaling: SignalingServer;
-  /** Stops what create() started (desktop, sound server, capture, workers, ...), newest first. */
-  readonly #cleanups: (() => unknown)[];
-  #closed = false;
+  readonly #audio: AudioModule;
+  readonly #stack: ShutdownStack;
 
   static async create(options: DeskcastServerOptions): Promise<DeskcastServer> {
     const s = options.settings;
-    const token = s.token || generateAccessToken();
-    const announcedAddress = s.announcedAddress || firstExternalIPv4() || '127.0.0.1';
-    const workerCount = s.workers ?? availableParallelism();
-    const cleanups: (() => unknown)[] = [];
+    const stack = new ShutdownStack();
     try {
-      let desktop: EmbeddedDesktop | undefined;
-      let pulse: EmbeddedPulseAudio | undefined;
-      let display = s.display || process.env['DISPLAY'] || '';
-      if (!display) {
-        log.info('no --display and no $DISPLAY: starting an embedded Xvfb desktop');
-        if (s.audio) {
-          // Its own sound server too, with a chime on it, so a fresh machine hears something.
-          pulse = await EmbeddedPulseAudio.create({ testSound: options.embeddedDemoContent === false ? 'none' : 'chime' });
-          const startedPulse = pulse;
-          cleanups.push(() => startedPulse.stop());
-        }
-        desktop = await EmbeddedDesktop.create({
-          ...s.embeddedSize,
-          withDemoContent: options.embeddedDemoContent ?? true,
-          env: pulse?.env ?? {},
-        });
-        const startedDesktop = desktop;
-        cleanups.push(() => startedDesktop.stop());
-        display = desktop.display;
-      }
-
-      const media = await MediaCluster.create({
-        workerCount,
-        workerBin: await resolveWorkerBinary(),
-        announcedAddress,
-        rtcPort: s.rtcPort,
-      });
-      cleanups.push(() => media.close());
-
+      const token = s.token || generateAccessToken();
+      const announcedAddress = s.announcedAddress || firstExternalIPv4() || '127.0.0.1';
       const cname = `deskcast-${randomInt(1, 2 ** 31).toString(36)}`;
-      const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname };
-      const videoEndpoint = await media.addIngest(videoSpec);
-      const capture = CaptureBridge.start({
-        display,
-        fps: s.fps,
-        bitrateKbps: s.bitrate,
-        keyframeIntervalSec: s.keyframeInterval,
-        encoder: s.encoder,
-        cname,
-        ssrc: videoSpec.ssrc,
-        payloadType: videoSpec.payloadType,
-        destination: videoEndpoint,
-      });
-      cleanups.push(() => capture.stop());
 
-      let audio: AudioBridge | undefined;
-      let audioRouter: PerAppAudioRouter | undefined;
-      let audioOffReason = 'turned off with --no-audio';
-      if (s.audio) {
-        try {
-          const plan = await DeskcastServer.#planAudio(s, pulse);
-          audioRouter = plan.router;
-          if (audioRouter) cleanups.push(() => audioRouter?.close());
-          const audioSpec = { kind: 'audio' as const, ssrc: randomInt(1, 2 ** 31), payloadType: AUDIO_PAYLOAD_TYPE, cname };
-          const audioEndpoint = await media.addIngest(audioSpec);
-          audio = AudioBridge.start({
-            source: plan.source,
-            server: plan.connection.server ?? '',
-            bitrateKbps: s.audioBitrate,
-            cname,
-            ssrc: audioSpec.ssrc,
-            payloadType: audioSpec.payloadType,
-            destination: audioEndpoint,
-          });
-          const startedAudio = audio;
-          cleanups.push(() => startedAudio.stop());
-        } catch (err) {
-          audioOffReason = `audio could not start: ${(err as Error).message}`;
-          log.error(`${audioOffReason}. The broadcast goes on without sound; fix the cause or pass --no-audio.`);
-          await media.removeIngest('audio');
-        }
-      }
+      const desktop = stack.push(
+        'desktop',
+        await Desktop.create({ display: s.display, embeddedSize: s.embeddedSize, audio: s.audio, demoContent: options.embeddedDemoContent ?? true }),
+      );
+      const media = stack.push(
+        'media workers',
+        await MediaCluster.create({
+          workerCount: s.workers ?? availableParallelism(),
+          workerBin: await resolveWorkerBinary(s.workerBin),
+          announcedAddress,
+          rtcPort: s.rtcPort,
+        }),
+      );
+      const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname };
+      const capture = stack.push(
+        'capture',
+        CaptureBridge.start({
+          display: desktop.display,
+          fps: s.fps,
+          bitrateKbps: s.bitrate,
+          keyframeIntervalSec: s.keyframeInterval,
+          encoder: s.encoder,
+          ...videoSpec,
+          destination: await media.addIngest(videoSpec),
+        }),
+      );
+      const audio = stack.push(
+        'audio',
+        await AudioModule.create({
+          enabled: s.audio,
+          source: s.audioSource,
+          app: s.audioApp,
+          bitrateKbps: s.audioBitrate,
+          soundServer: desktop.soundServer ?? { server: s.pulseServer || undefined, cookie: s.pulseCookie || undefined },
+          embeddedSource: desktop.soundSource,
+          media,
+          cname,
+        }),
+      );
       media.on('ingestMoved', (endpoint) => {
         if (endpoint.kind === 'video') capture.setDestination(endpoint.host, endpoint.port);
-        else audio?.setDestination(endpoint.host, endpoint.port);
+        else audio.setDestination(endpoint.host, endpoint.port);
       });
-      const audioStatus = (): AudioStatus => audio?.status ?? { state: 'off', reason: audioOffReason, source: '' };
 
-      const tls = s.tlsCert
-        ? await loadCertificate(s.tlsCert, s.tlsKey)
-        : await selfSignedCertificate(join(projectRoot, 'certs'), [announcedAddress]);
-      log.info(`TLS certificate: ${tls.origin}`);
+      const admission = new AdmissionPolicy({ maxViewers: s.maxViewers });
+      const audience = stack.push('viewers', new Audience({ media, admission, status: () => viewerStatus(capture.status) }));
+      capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
 
-      const capacity = new ViewerCapacity(s.maxViewers);
-      let signaling: SignalingServer | undefined;
+      const tokens = { viewer: token, admin: '' };
       const app = createHttpApp({
-        token,
+        tokens,
         clientDir: join(projectRoot, 'dist', 'client'),
         health: () => ({
-          viewers: signaling?.viewerCount ?? 0,
-          maxViewers: capacity.maxViewers,
+          ...aggregateHealth({ desktop, capture, audio }),
+          viewers: audience.viewerCount,
+          maxViewers: admission.maxViewers,
           capture: capture.status,
-          audio: audioStatus(),
+          audio: audio.status,
           workers: media.workerPids.length,
         }),
         beforeMetrics: async () => {
-          if (signaling) mediaMetrics.bytesSent.set(await signaling.bytesSent());
+          mediaMetrics.bytesSent.set(await audience.bytesSent());
         },
       });
-      const https = createServer({ cert: tls.cert, key: tls.key }, app);
-      cleanups.push(() => new Promise<void>((resolve) => https.close(() => resolve())));
-      signaling = SignalingServer.create({
-        httpsServer: https,
-        token,
-        media,
-        capacity,
-        status: () => viewerStatus(capture.status),
-      });
-      const liveSignaling = signaling;
-      capture.on('statusChanged', (st) => liveSignaling.pushStatus(viewerStatus(st)));
+      const web = stack.push(
+        'https',
+        await WebServer.create({ port: s.port, bind: s.bind, tlsCert: s.tlsCert, tlsKey: s.tlsKey, announcedAddress, app }),
+      );
+      stack.push(
+        'signaling',
+        SignalingServer.create({
+          httpsServer: web.https,
+          tokens,
+          onConnection: (connection, role) => audience.connect(connection, role),
+          onRequest: (viewer, request) => audience.handle(viewer, request),
+        }),
+      );
 
-      await new Promise<void>((resolve, reject) => {
-        https.once('error', (err: NodeJS.ErrnoException) =>
-          reject(
-            new StartupError(
-              err.code === 'EADDRINUSE'
-                ? `Port ${s.port} is already in use on ${s.bind}. Stop the other program or pick another port with --port.`
-                : `Cannot listen on ${s.bind}:${s.port}: ${err.message}`,
-            ),
-          ),
-        );
-        https.listen(s.port, s.bind, () => resolve());
-      });
-      const address = https.address();
-      const port = typeof address === 'object' && address ? address.port : s.port;
       const viewerHost = announcedAddress.includes(':') ? `[${announcedAddress}]` : announcedAddress;
       return new DeskcastServer({
         token,
-        display,
-        viewerUrl: `https://${viewerHost}:${port}/?t=${token}`,
-        port,
+        display: desktop.display,
+        viewerUrl: `https://${viewerHost}:${web.port}/?t=${token}`,
+        port: web.port,
         media,
         capture,
-        audioStatus,
-        https,
-        signaling,
-        cleanups,
+        audio,
+        stack,
       });
     } catch (err) {
-      for (const cleanup of cleanups.reverse()) await cleanup();
+      await stack.close();
       throw err;
     }
-  }
-
-  /** Which sound server to use and what to capture from it (--audio-source, --audio-app). */
-  static async #planAudio(s: Settings, pulse: EmbeddedPulseAudio | undefined): Promise<AudioPlan> {
-    const connection: PulseConnection = pulse?.connection ?? {};
-    if (s.audioApp) {
-      const router = await PerAppAudioRouter.create({ ...connection, appName: s.audioApp });
-      return { connection, source: router.monitorSource, router };
-    }
-    return { connection, source: s.audioSource || (pulse?.monitorSource ?? '') };
   }
 
   private constructor(parts: {
@@ -239,10 +165,8 @@ export class DeskcastServer {
     port: number;
     media: MediaCluster;
     capture: CaptureBridge;
-    audioStatus: () => AudioStatus;
-    https: HttpsServer;
-    signaling: SignalingServer;
-    cleanups: (() => unknown)[];
+    audio: AudioModule;
+    stack: ShutdownStack;
   }) {
     this.token = parts.token;
     this.display = parts.display;
@@ -250,29 +174,23 @@ export class DeskcastServer {
     this.port = parts.port;
     this.#media = parts.media;
     this.#capture = parts.capture;
-    this.#audioStatus = parts.audioStatus;
-    this.#https = parts.https;
-    this.#signaling = parts.signaling;
-    this.#cleanups = parts.cleanups;
+    this.#audio = parts.audio;
+    this.#stack = parts.stack;
   }
 
   get workerPids(): number[] {
     return this.#media.workerPids;
   }
 
-  get captureStatus(): CaptureBridge['status'] {
+  get captureStatus(): CaptureStatus {
     return this.#capture.status;
   }
 
   get audioStatus(): AudioStatus {
-    return this.#audioStatus();
+    return this.#audio.status;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#signaling.close();
-    this.#https.closeAllConnections();
-    for (const cleanup of this.#cleanups.reverse()) await cleanup();
+  close(): Promise<void> {
+    return this.#stack.close();
   }
 }

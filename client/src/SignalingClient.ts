@@ -1,17 +1,18 @@
 import { io, type Socket } from 'socket.io-client';
 import type {
   ClientToServerEvents,
+  ErrorCode,
+  RequestData,
+  RequestMethod,
+  ResponseData,
   ServerToClientEvents,
-  SignalingErrorCode,
-  SignalingMethod,
-  SignalingRequests,
   SignalingResult,
 } from '../../shared/protocol';
 
 /** A request the server answered with an error; `code` says which kind. */
 export class SignalingRequestError extends Error {
   constructor(
-    readonly code: SignalingErrorCode | 'timeout' | 'disconnected',
+    readonly code: ErrorCode | 'timeout' | 'disconnected',
     message: string,
   ) {
     super(message);
@@ -33,15 +34,15 @@ export class SignalingClient {
     });
   }
 
-  request<M extends SignalingMethod>(method: M, data: SignalingRequests[M]['request']): Promise<SignalingRequests[M]['response']> {
+  request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseData<M>> {
     return new Promise((resolve, reject) => {
       if (!this.socket.connected) {
         reject(new SignalingRequestError('disconnected', 'Not connected to the server.'));
         return;
       }
-      this.socket.timeout(REQUEST_TIMEOUT_MS).emit('request', method, data, (err: Error | null, result: SignalingResult<SignalingMethod>) => {
+      this.socket.timeout(REQUEST_TIMEOUT_MS).emit('request', method, data, (err: Error | null, result: SignalingResult<RequestMethod>) => {
         if (err) reject(new SignalingRequestError('timeout', `The server did not answer "${method}" within ${REQUEST_TIMEOUT_MS / 1000} s.`));
-        else if (result.ok) resolve(result.data as SignalingRequests[M]['response']);
+        else if (result.ok) resolve(result.data as ResponseData<M>);
         else reject(new SignalingRequestError(result.error.code, result.error.message));
       });
     });

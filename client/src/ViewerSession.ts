@@ -1,14 +1,14 @@
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
 import { SignalingClient, SignalingRequestError } from './SignalingClient';
-import { wrongTokenMessage, type SignalingNotifications } from '../../shared/protocol';
+import type { ErrorCode, Notifications } from '../../shared/protocol';
 
 export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'error';
 
 export interface ViewerSessionEvents {
   state: (state: ViewerState, message: string) => void;
   stream: (stream: MediaStream) => void;
-  status: (status: SignalingNotifications['status']) => void;
+  status: (status: Notifications['broadcast.status']) => void;
 }
 
 /** How long ICE may stay "disconnected" before the media path is rebuilt. */
@@ -39,19 +39,19 @@ export class ViewerSession {
       this.#teardown();
       this.#events.state('reconnecting', 'Connection to the server lost. Reconnecting…');
     });
-    socket.on('connect_error', (err) => {
-      if (err.message === wrongTokenMessage) {
+    socket.on('connect_error', (err: Error & { data?: { code?: ErrorCode } }) => {
+      if (err.data?.code === 'wrong-token') {
         this.#refuse(err.message);
         return;
       }
       this.#events.state('reconnecting', `Cannot reach the server (${err.message}). Retrying…`);
     });
-    socket.on('mediaReset', ({ reason }) => {
+    socket.on('media.reset', ({ reason }) => {
       this.#events.state('reconnecting', reason);
       this.#teardown();
       void this.#setup();
     });
-    socket.on('status', (status) => this.#events.status(status));
+    socket.on('broadcast.status', (status) => this.#events.status(status));
   }
 
   /** Stats of the video receiver and the transport (for the overlay). */
@@ -71,26 +71,26 @@ export class ViewerSession {
     const stale = (): boolean => generation !== this.#generation;
     try {
       this.#events.state('connecting', 'Joining the broadcast…');
-      const { routerRtpCapabilities } = await this.#signaling.request('join', {});
+      const { routerRtpCapabilities } = await this.#signaling.request('media.join', {});
       const device = new Device();
-      await device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
-      const params = await this.#signaling.request('createTransport', {});
+      await device.load({ routerRtpCapabilities });
+      const params = await this.#signaling.request('media.createTransport', {});
       if (stale()) return;
       const transport = device.createRecvTransport({
         id: params.transportId,
-        iceParameters: params.iceParameters as msc.IceParameters,
-        iceCandidates: params.iceCandidates as msc.IceCandidate[],
-        dtlsParameters: params.dtlsParameters as msc.DtlsParameters,
+        iceParameters: params.iceParameters,
+        iceCandidates: params.iceCandidates,
+        dtlsParameters: params.dtlsParameters,
       });
       this.#transport = transport;
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         this.#signaling
-          .request('connectTransport', { transportId: transport.id, dtlsParameters })
+          .request('media.connectTransport', { transportId: transport.id, dtlsParameters })
           .then(() => callback(), (err: Error) => errback(err));
       });
       transport.on('connectionstatechange', (state) => this.#onConnectionState(generation, state));
 
-      const { consumers } = await this.#signaling.request('consume', {
+      const { consumers } = await this.#signaling.request('media.consume', {
         transportId: transport.id,
         rtpCapabilities: device.recvRtpCapabilities,
       });
@@ -99,7 +99,7 @@ export class ViewerSession {
           id: description.consumerId,
           producerId: description.producerId,
           kind: description.kind,
-          rtpParameters: description.rtpParameters as msc.RtpParameters,
+          rtpParameters: description.rtpParameters,
         });
         if (stale()) return;
         // Low-latency playout: ask the jitter buffer to hold as little as it can.
@@ -111,14 +111,14 @@ export class ViewerSession {
         this.#consumers.push(consumer);
         for (const old of this.#stream.getTracks().filter((t) => t.kind === consumer.kind)) this.#stream.removeTrack(old);
         this.#stream.addTrack(consumer.track);
-        await this.#signaling.request('resumeConsumer', { consumerId: consumer.id });
+        await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
       }
       if (stale()) return;
       this.#events.stream(this.#stream);
       this.#events.state('live', 'Live');
     } catch (err) {
       if (stale()) return;
-      if (err instanceof SignalingRequestError && err.code === 'full') {
+      if (err instanceof SignalingRequestError && (err.code === 'full' || err.code === 'unsupported')) {
         this.#refuse(err.message);
         return;
       }

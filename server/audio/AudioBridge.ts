@@ -7,6 +7,7 @@ const log = createLogger('audio');
 export interface AudioBridgeOptions {
   source: string;
   server: string;
+  cookieFile: string;
   bitrateKbps: number;
   cname: string;
   ssrc: number;
@@ -39,6 +40,7 @@ export class AudioBridge {
     this.#session = new AudioSession({
       source: options.source,
       server: options.server,
+      cookieFile: options.cookieFile,
       bitrateKbps: options.bitrateKbps,
       destinationHost: options.destination.host,
       destinationPort: options.destination.port,

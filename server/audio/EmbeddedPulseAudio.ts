@@ -4,7 +4,7 @@
 // with its own runtime dir, socket and cookie, so it never meets a user's sound server or a
 // parallel test. Its null sink is the default sink; deskcast captures `<sink>.monitor`.
 //
-// Unlike REFERENCE §3 it runs in the foreground (not -D) under `setpriv --pdeathsig TERM`: we
+// Unlike the usual `pulseaudio -D` it runs in the foreground under `setpriv --pdeathsig TERM`: we
 // know its PID and exit at once, get its log on a pipe, and the kernel ends it if deskcast dies
 // (even by SIGKILL), so no orphaned daemon is left behind. If it crashes, it is restarted on
 // the same socket (the native capture reconnects by itself).

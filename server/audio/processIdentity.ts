@@ -25,7 +25,7 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** One-letter state from /proc/<pid>/stat (R, S, D, Z, ...), or null if unreadable. */
-export function processState(pid: number): string | null {
+function processState(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;

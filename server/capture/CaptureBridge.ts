@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ModuleHealth } from '../health/health.js';
 import { createLogger } from '../util/logger.js';
 import { captureMetrics } from './captureMetrics.js';
 import { loadNativeAddon, type EncoderChoice, type NativeVideoStats, type VideoSession } from './nativeAddon.js';
@@ -63,6 +64,12 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
     return { ...this.#status };
   }
 
+  health(): ModuleHealth {
+    const st = this.#status;
+    if (st.state === 'running') return { status: 'ok', reason: '' };
+    return { status: 'degraded', reason: st.error ? `${st.error}; retrying` : `capture is ${st.state}` };
+  }
+
   setDestination(host: string, port: number): void {
     this.#options.destination = { host, port };
     this.#session?.setDestination(host, port);
@@ -78,7 +85,7 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
     if (opts.fps) this.#setStatus({ fps: opts.fps });
   }
 
-  stop(): void {
+  close(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     this.#session?.stop();

@@ -73,6 +73,8 @@ export interface AudioSessionOptions {
   source: string;
   /** libpulse server string; '' = libpulse's default ($PULSE_SERVER, then the user's socket). */
   server: string;
+  /** Cookie file for `server`; '' = libpulse's default ($PULSE_COOKIE, then the user's). */
+  cookieFile?: string;
   bitrateKbps: number;
   destinationHost: string;
   destinationPort: number;
@@ -102,7 +104,7 @@ export interface NativeAddon {
 
 export const nativeAddonPath = join(projectRoot, 'native', 'build', 'Release', 'deskcast_native.node');
 
-export class NativeAddonMissingError extends Error {
+class NativeAddonMissingError extends Error {
   override name = 'NativeAddonMissingError';
 }
 

@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registry } from '../metrics/registry.js';
 import { wrongTokenMessage } from '../../shared/protocol.js';
-import { tokenMatches } from './accessToken.js';
+import { roleForToken, type AccessTokens } from '../viewers/roles.js';
+import type { HealthReport } from '../health/health.js';
 
 export interface HttpAppOptions {
-  token: string;
+  tokens: AccessTokens;
   /** Folder with the bundled viewer page (index.html, assets). */
   clientDir: string;
-  health: () => Record<string, unknown>;
+  /** Health aggregated from the modules, plus facts for the operator (viewers, workers). */
+  health: () => HealthReport & Record<string, unknown>;
   /** Refreshes gauges that are read on demand (e.g. bytes sent) before /metrics renders. */
   beforeMetrics: () => Promise<void>;
 }
@@ -48,7 +50,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const indexHtml = readFileSync(join(options.clientDir, 'index.html'), 'utf8');
 
   app.get('/', (req, res) => {
-    if (!tokenMatches(req.query['t'], options.token)) {
+    if (!roleForToken(req.query['t'], options.tokens)) {
       res.status(403).type('html').send(refusalPage(wrongTokenMessage));
       return;
     }
@@ -56,7 +58,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
   app.use('/assets', express.static(join(options.clientDir, 'assets'), { index: false, maxAge: '1h' }));
   app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', ...options.health() });
+    res.set('Cache-Control', 'no-store').json(options.health());
   });
   app.get('/metrics', async (_req, res) => {
     await options.beforeMetrics();

@@ -26,8 +26,6 @@ export interface IngestEndpoint {
 export interface MediaClusterEvents {
   /** An ingest PlainTransport was re-created (its worker died): point the sender here. */
   ingestMoved: [IngestEndpoint];
-  /** The routers listed lost their media state; viewers assigned to them must join again. */
-  routersReset: [number[]];
 }
 
 /** One worker with its router (carrying the broadcast) and its WebRtcServer (one port). */
@@ -53,13 +51,16 @@ export class MediaUnavailableError extends Error {
  * The mediasoup side of a broadcast: one worker per core, each with a router and a
  * WebRtcServer. The native addon's streams enter router 0 through PlainTransports and are
  * piped to the other routers, so viewers spread over all workers. A worker that dies is
- * replaced in place and the affected viewers are told to join again.
+ * replaced in place; viewers learn of it from their own transports' and consumers' close
+ * events, and join again once whenReady() resolves.
  */
 export class MediaCluster extends EventEmitter<MediaClusterEvents> {
   readonly #options: MediaClusterOptions;
   readonly #slots: (WorkerSlot | undefined)[];
   readonly #ingests = new Map<IngestStreamSpec['kind'], Ingest>();
   readonly #specs = new Map<IngestStreamSpec['kind'], IngestStreamSpec>();
+  /** Settles when no worker replacement is in progress. */
+  #ready: Promise<void> = Promise.resolve();
   #closed = false;
 
   static async create(options: MediaClusterOptions): Promise<MediaCluster> {
@@ -82,9 +83,19 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return this.#slots.flatMap((s) => (s ? [s.worker.pid] : []));
   }
 
-  /** The router of worker `slotIndex` (for diagnostics and tests that attach their own transports). */
-  router(slotIndex: number): ms.Router {
-    return this.#slot(slotIndex).router;
+  /** Test-only: the router of worker `workerIndex`, for tests that attach their own transports. */
+  routerForTests(workerIndex: number): ms.Router {
+    return this.#slot(workerIndex).router;
+  }
+
+  /** Indexes of the workers that can take viewers now (all but one being replaced). */
+  availableWorkers(): number[] {
+    return this.#slots.flatMap((s) => (s ? [s.index] : []));
+  }
+
+  /** Resolves once every worker is up and every stream is piped to it again. */
+  whenReady(): Promise<void> {
+    return this.#ready;
   }
 
   routerRtpCapabilities(slotIndex: number): ms.RtpCapabilities {
@@ -165,7 +176,11 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
           'Another program may use it: pick another range with --rtc-port.',
       );
     }
-    worker.on('died', (error) => void this.#replaceSlot(index, error));
+    worker.on('died', (error) => {
+      const replaced = this.#replaceSlot(index, error);
+      const previous = this.#ready;
+      this.#ready = Promise.all([previous, replaced.catch((err: unknown) => log.error(`replacing worker ${index} failed: ${String(err)}`))]).then(() => undefined);
+    });
     this.#slots[index] = { index, worker, router, webRtcServer };
     mediaMetrics.workers.set(this.workerPids.length);
     log.info(`worker ${index} (pid ${worker.pid}) ready; media port ${port} udp/tcp, announced as ${announcedAddress}`);
@@ -176,7 +191,6 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     log.error(`worker ${index} died (${error.message}); starting a replacement`);
     mediaMetrics.workerRestarts.inc();
     this.#slots[index] = undefined;
-    const reset = index === 0 ? this.#slots.map((_, i) => i) : [index];
     if (index === 0) this.#ingests.clear();
     for (let attempt = 1; !this.#closed; attempt++) {
       try {
@@ -197,13 +211,13 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     } else {
       for (const kind of this.#specs.keys()) await this.#pipe(kind, slot);
     }
-    this.emit('routersReset', reset);
   }
 
   async #createIngest(spec: IngestStreamSpec): Promise<IngestEndpoint> {
     const router = this.#slot(0).router;
     // comedia: mediasoup learns the addon's address from its first packet; rtcpMux: one
-    // socket, so PLIs reach the sender from the start (REFERENCE §5).
+    // socket, so PLIs reach the sender from the start (with separate RTCP, mediasoup drops
+    // PLIs until the sender's first RTCP packet tells it where to send them).
     const transport = await router.createPlainTransport({
       listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
       rtcpMux: true,

@@ -1,7 +1,10 @@
 import type { types as ms } from 'mediasoup';
 
-/** H.264 Constrained Baseline 3.1: what the native encoder really emits (REFERENCE §2). */
-export const H264_PROFILE_LEVEL_ID = '42e01f';
+/**
+ * H.264 Constrained Baseline 3.1: what the native encoder really emits (hardware encoders default
+ * to Main/High, and Safari and Firefox refuse a stream whose bitstream does not match the SDP).
+ */
+const H264_PROFILE_LEVEL_ID = '42e01f';
 
 export const routerMediaCodecs: ms.RouterRtpCodecCapability[] = [
   {
@@ -25,7 +28,7 @@ export const routerMediaCodecs: ms.RouterRtpCodecCapability[] = [
 
 /**
  * What the native addon sends into a PlainTransport. The feedback list matters: mediasoup
- * forwards PLI/FIR to a PlainTransport producer only if its codec lists them (REFERENCE §5).
+ * forwards PLI/FIR to a PlainTransport producer only if its codec lists them.
  */
 export interface IngestStreamSpec {
   kind: 'video' | 'audio';

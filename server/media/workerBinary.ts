@@ -8,19 +8,18 @@ export class WorkerBinaryMissingError extends Error {
 }
 
 /**
- * The mediasoup worker binary: $MEDIASOUP_WORKER_BIN if set, else the one
- * scripts/build-mediasoup-worker.sh built and cached outside the checkout.
+ * The mediasoup worker binary: `given` (--worker-bin / $MEDIASOUP_WORKER_BIN) if set, else the
+ * one scripts/build-mediasoup-worker.sh built and cached outside the checkout.
  */
-export async function resolveWorkerBinary(): Promise<string> {
-  const fromEnv = process.env['MEDIASOUP_WORKER_BIN'];
+export async function resolveWorkerBinary(given = ''): Promise<string> {
   const moduleUrl = pathToFileURL(join(projectRoot, 'scripts', 'mediasoup-worker-path.mjs')).href;
-  const path = fromEnv || ((await import(moduleUrl)) as { mediasoupWorkerPath: () => string }).mediasoupWorkerPath();
+  const path = given || ((await import(moduleUrl)) as { mediasoupWorkerPath: () => string }).mediasoupWorkerPath();
   try {
     accessSync(path, constants.X_OK);
   } catch {
     throw new WorkerBinaryMissingError(
       `The mediasoup worker binary ${path} is missing or not executable. Run "bash scripts/build-mediasoup-worker.sh" ` +
-        '(npm start and npm test run it for you), or point MEDIASOUP_WORKER_BIN at a built worker.',
+        '(npm start and npm test run it for you), or point --worker-bin (or MEDIASOUP_WORKER_BIN) at a built worker.',
     );
   }
   return path;

@@ -23,6 +23,9 @@ export interface Settings {
   audioSource: string;
   audioApp: string;
   audioBitrate: number;
+  pulseServer: string;
+  pulseCookie: string;
+  workerBin: string;
   repair: boolean;
   help: boolean;
 }
@@ -39,9 +42,9 @@ export class SettingsError extends Error {
 
 type Source = 'flag' | 'env' | 'config';
 
-function describeSource(def: SettingDefinition, source: Source, configPath?: string): string {
+function describeSource(def: SettingDefinition, source: Source, configPath?: string, env?: string): string {
   if (source === 'flag') return `--${def.flag}`;
-  if (source === 'env') return `$${def.env}`;
+  if (source === 'env') return env ? `$${env}` : `$${def.env}`;
   return `"${def.key}" in ${configPath}`;
 }
 
@@ -162,6 +165,8 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
       result[def.key] = convert(def, flagValue, describeSource(def, 'flag'));
     } else if (env[def.env] !== undefined && env[def.env] !== '') {
       result[def.key] = convert(def, env[def.env], describeSource(def, 'env'));
+    } else if (def.alsoEnv && env[def.alsoEnv] !== undefined && env[def.alsoEnv] !== '') {
+      result[def.key] = convert(def, env[def.alsoEnv], describeSource(def, 'env', undefined, def.alsoEnv));
     } else if (def.key in fromConfig) {
       result[def.key] = convert(def, fromConfig[def.key], describeSource(def, 'config', configPath));
     } else {
@@ -202,7 +207,7 @@ export function helpText(): string {
     }
     const flag = `  --${def.flag} ${valueHint(def)}`.padEnd(40);
     lines.push(`${flag}${def.help}`);
-    lines.push(`${''.padEnd(40)}env ${def.env}, default ${formatDefault(def)}`);
+    lines.push(`${''.padEnd(40)}env ${def.env}${def.alsoEnv ? ` (or ${def.alsoEnv})` : ''}, default ${formatDefault(def)}`);
   }
   return lines.join('\n');
 }
@@ -210,7 +215,7 @@ export function helpText(): string {
 /** docs/SETTINGS.md, generated from the table (scripts/generate-settings-docs.ts). */
 export function settingsMarkdown(): string {
   const rows = settingsTable.map(
-    (d) => `| \`--${d.flag}\` | \`${d.env}\` | \`${d.key}\` | ${d.default === undefined ? '(derived)' : d.default === '' ? '(empty)' : `\`${String(d.default)}\``} | ${d.help} |`,
+    (d) => `| \`--${d.flag}\` | \`${d.env}\`${d.alsoEnv ? ` (or \`${d.alsoEnv}\`)` : ''} | \`${d.key}\` | ${d.default === undefined ? '(derived)' : d.default === '' ? '(empty)' : `\`${String(d.default)}\``} | ${d.help} |`,
   );
   return [
     '# deskcast settings',

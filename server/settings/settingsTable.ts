@@ -12,6 +12,8 @@ export interface SettingDefinition<K extends string = string> {
   key: K;
   flag: string; // long flag, without the leading "--"
   env: string;
+  /** A conventional variable read when `env` is unset (e.g. DISPLAY, PULSE_SERVER). */
+  alsoEnv?: string;
   kind: SettingKind;
   /** Default; `undefined` means "derived at start-up" (the help says how). */
   default: string | number | boolean | undefined;
@@ -60,9 +62,9 @@ export const settingsTable = [
     help: 'Least severe log level printed.',
   }),
   define({
-    key: 'display', flag: 'display', env: 'DESKCAST_DISPLAY', group: 'Video',
+    key: 'display', flag: 'display', env: 'DESKCAST_DISPLAY', alsoEnv: 'DISPLAY', group: 'Video',
     kind: { type: 'string', allowEmpty: true }, default: '',
-    help: 'X display to capture. Empty: $DISPLAY, else deskcast starts its own Xvfb desktop.',
+    help: 'X display to capture. Empty (and no $DISPLAY): deskcast starts its own Xvfb desktop.',
   }),
   define({
     key: 'embeddedSize', flag: 'embedded-size', env: 'DESKCAST_EMBEDDED_SIZE', group: 'Video',
@@ -123,6 +125,21 @@ export const settingsTable = [
     key: 'audioApp', flag: 'audio-app', env: 'DESKCAST_AUDIO_APP', group: 'Audio',
     kind: { type: 'string', allowEmpty: true }, default: '',
     help: 'Broadcast only this application\'s sound (matched by application name); you still hear it.',
+  }),
+  define({
+    key: 'pulseServer', flag: 'pulse-server', env: 'DESKCAST_PULSE_SERVER', alsoEnv: 'PULSE_SERVER', group: 'Audio',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Sound server to capture from (a libpulse server string). Empty: the user\'s own sound server.',
+  }),
+  define({
+    key: 'pulseCookie', flag: 'pulse-cookie', env: 'DESKCAST_PULSE_COOKIE', alsoEnv: 'PULSE_COOKIE', group: 'Audio',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Cookie file for --pulse-server. Empty: libpulse\'s default.',
+  }),
+  define({
+    key: 'workerBin', flag: 'worker-bin', env: 'DESKCAST_WORKER_BIN', alsoEnv: 'MEDIASOUP_WORKER_BIN', group: 'Media',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'mediasoup worker binary. Empty: the one the set-up built (cached under ~/.cache/deskcast).',
   }),
   define({
     key: 'audioBitrate', flag: 'audio-bitrate', env: 'DESKCAST_AUDIO_BITRATE', group: 'Audio',

@@ -52,8 +52,9 @@ describe('admission, signaling input and metrics (real server, --max-viewers 1)'
 
   it('refuses a socket.io client with a wrong token, naming the problem', async () => {
     const socket = connectSocket(server, 'not-the-token');
-    const error = await new Promise<Error>((resolve) => socket.on('connect_error', resolve));
+    const error = await new Promise<Error & { data?: unknown }>((resolve) => socket.on('connect_error', resolve));
     expect(error.message).toBe(wrongTokenMessage);
+    expect(error.data).toEqual({ code: 'wrong-token' });
     socket.close();
   });
 
@@ -62,26 +63,28 @@ describe('admission, signaling input and metrics (real server, --max-viewers 1)'
     await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
     const cases: [unknown, unknown, RegExp][] = [
       ['fly', {}, /Unknown method "fly"/],
-      ['join', 'nope', /payload of "join" must be an object/],
-      ['createTransport', {}, /Send "join" first/],
-      ['resumeConsumer', { consumerId: 7 }, /"consumerId" must be a non-empty string/],
+      ['media.join', 'nope', /"data" must be an object/],
+      ['media.createTransport', {}, /Send "media.join" first/],
+      ['media.resumeConsumer', { consumerId: 7 }, /"data.consumerId" must be a string of 1 to 64 characters/],
       [{ evil: true }, null, /Unknown method/],
     ];
     for (const [method, data, message] of cases) {
       const reply = await request(socket, method, data);
       expect(reply.ok).toBe(false);
       expect(reply.error?.message).toMatch(message);
+      expect(reply.error?.code).toBe(method === 'media.createTransport' ? 'not-joined' : 'bad-request');
     }
     // A request without an ack, and garbage events, are ignored without harm.
-    socket.emit('request', 'join', {});
+    socket.emit('request', 'media.join', {});
     socket.emit('something-else', Buffer.alloc(1000));
-    const join = await request(socket, 'join', {});
+    const join = await request(socket, 'media.join', {});
     expect(join.ok).toBe(true);
-    const wrongTransport = await request(socket, 'connectTransport', { transportId: 'nope', dtlsParameters: { fingerprints: [{}] } });
-    expect(wrongTransport.error?.message).toMatch(/no transport "nope"/);
+    const dtlsParameters = { fingerprints: [{ algorithm: 'sha-256', value: 'AA' }] };
+    const wrongTransport = await request(socket, 'media.connectTransport', { transportId: 'nope', dtlsParameters });
+    expect(wrongTransport.error).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/No transport "nope"/) });
     socket.close();
-    const health = JSON.parse((await httpsGet(server, '/healthz')).body) as { status: string };
-    expect(health.status).toBe('ok');
+    const health = JSON.parse((await httpsGet(server, '/healthz')).body) as { status: string; reasons: string[] };
+    expect(health).toMatchObject({ status: 'ok', reasons: [] });
   });
 
   it('admits one viewer, refuses the next politely, and admits it once a place frees', async () => {

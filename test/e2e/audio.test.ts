@@ -23,7 +23,6 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
   let closeBrowser: () => Promise<void>;
   const tones: Tone[] = [];
   const servers: DeskcastServer[] = [];
-  const saved = { server: process.env['PULSE_SERVER'], cookie: process.env['PULSE_COOKIE'] };
 
   async function openViewer(server: DeskcastServer): Promise<Page> {
     const page = await (await browser.createBrowserContext()).newPage();
@@ -34,7 +33,8 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
   }
 
   async function start(flags: string[]): Promise<DeskcastServer> {
-    const server = await startDeskcast(['--display', xvfb.display, ...flags]);
+    // The presenter's own sound server: deskcast reaches it like any libpulse client would.
+    const server = await startDeskcast(['--display', xvfb.display, '--pulse-server', pulse.server, '--pulse-cookie', pulse.cookie, ...flags]);
     servers.push(server);
     return server;
   }
@@ -45,15 +45,10 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
   }
 
   beforeAll(async () => {
-    // The viewer's browser first, before PULSE_SERVER points at the presenter's sound server:
-    // Chromium inherits the environment, and would otherwise play what it receives into the
-    // very sink deskcast captures (a feedback loop) and lose its audio output for good when the
-    // test kills that server.
+    // The viewer's browser never plays into the presenter's sound server (that would be a
+    // feedback loop): it keeps the environment it was started with.
     ({ browser, close: closeBrowser } = await launchChromium());
     pulse = await startIsolatedPulse({ sinks: ['presenter'] });
-    // The presenter's own sound server: deskcast finds it like any libpulse client would.
-    process.env['PULSE_SERVER'] = pulse.server;
-    process.env['PULSE_COOKIE'] = pulse.cookie;
     xvfb = await startXvfb({ width: 640, height: 480 });
     await xvfb.paint('#224466');
   });
@@ -64,10 +59,6 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
     await closeBrowser?.();
     await xvfb?.stop();
     await pulse?.stop();
-    if (saved.server === undefined) delete process.env['PULSE_SERVER'];
-    else process.env['PULSE_SERVER'] = saved.server;
-    if (saved.cookie === undefined) delete process.env['PULSE_COOKIE'];
-    else process.env['PULSE_COOKIE'] = saved.cookie;
   });
 
   it('a viewer hears the desktop: a 440 Hz tone on the default sink arrives as 440 Hz', async () => {

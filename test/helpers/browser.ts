@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
-/** Debian's Chromium, headless, with the flags that work as root here (REFERENCE §4). */
+/**
+ * Debian's Chromium, headless, with the flags that work as root on a machine with no outside
+ * network (without the background-networking flags it keeps trying to reach Google's hosts).
+ */
 export async function launchChromium(extraArgs: string[] = []): Promise<{ browser: Browser; close: () => Promise<void> }> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'deskcast-chromium-'));
   const browser = await puppeteer.launch({

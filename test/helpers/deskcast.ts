@@ -12,19 +12,13 @@ const execFileAsync = promisify(execFile);
  */
 export async function startDeskcast(flags: string[] = []): Promise<DeskcastServer> {
   setLogLevel((process.env['DESKCAST_TEST_LOG_LEVEL'] as 'info' | undefined) ?? 'warn');
-  const env = { ...process.env };
-  delete env['DISPLAY']; // a developer's own $DISPLAY must not be captured by tests
+  // Settings come from the flags alone: a developer's own $DISPLAY, $PULSE_SERVER or DESKCAST_*
+  // must not leak into a test.
   const settings = parseSettings(
     ['--port', '0', '--bind', '127.0.0.1', '--announced-address', '127.0.0.1', '--workers', '2', '--embedded-size', '640x480', ...flags],
-    Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('DESKCAST_'))),
+    {},
   );
-  const savedDisplay = process.env['DISPLAY'];
-  delete process.env['DISPLAY'];
-  try {
-    return await DeskcastServer.create({ settings, embeddedDemoContent: false });
-  } finally {
-    if (savedDisplay !== undefined) process.env['DISPLAY'] = savedDisplay;
-  }
+  return DeskcastServer.create({ settings, embeddedDemoContent: false });
 }
 
 /** Paints the whole root window of `display` one colour (what a presenter's screen shows). */

@@ -40,7 +40,7 @@ describe('native capture → mediasoup worker', () => {
   });
 
   afterAll(async () => {
-    capture?.stop();
+    capture?.close();
     media?.close();
     await xvfb?.stop();
   });
@@ -59,7 +59,7 @@ describe('native capture → mediasoup worker', () => {
   it('a viewer resuming on a static screen makes mediasoup send a PLI, answered with an IDR', async () => {
     const receiver = await RtpReceiver.open();
     // A consuming PlainTransport plays the viewer: mediasoup sends it RTP like to a browser.
-    const router = media.router(0);
+    const router = media.routerForTests(0);
     const out = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
     await out.connect({ ip: '127.0.0.1', port: receiver.port });
     const consumer = await out.consume({ producerId: media.producerIds()[0]!, rtpCapabilities: router.rtpCapabilities, paused: true });

@@ -78,6 +78,7 @@ void AudioSession::start() {
   audio::PulseCaptureOptions options;
   options.source = config_.source;
   options.server = config_.server;
+  options.cookieFile = config_.cookieFile;
   options.clientName = "deskcast";
   options.streamName = "deskcast broadcast";
   options.retryIntervalMs = config_.retryIntervalMs;

@@ -35,6 +35,7 @@ namespace deskcast {
 struct AudioSessionConfig {
   std::string source;  // "" = the default sink's monitor
   std::string server;  // "" = libpulse's default ($PULSE_SERVER, then the user's socket)
+  std::string cookieFile;  // "" = libpulse's default ($PULSE_COOKIE, then ~/.config/pulse/cookie)
   int bitrateKbps = 128;
   std::string destinationHost;
   uint16_t destinationPort = 0;

@@ -176,11 +176,12 @@ AudioSessionConfig parseAudioSessionOptions(const Napi::CallbackInfo& info,
                                             Napi::Function* onEvent) {
   Napi::Object o = requireObject(info, "new AudioSession()");
   Reader r(info.Env(), o, "AudioSession: options.");
-  r.rejectUnknownKeys({"source", "server", "bitrateKbps", "destinationHost", "destinationPort", "ssrc",
+  r.rejectUnknownKeys({"source", "server", "cookieFile", "bitrateKbps", "destinationHost", "destinationPort", "ssrc",
                        "payloadType", "cname", "onEvent"});
   AudioSessionConfig c;
   c.source = r.optionalString("source", 1024, "the default sink's monitor");
   c.server = r.optionalString("server", 1024, "libpulse's default server");
+  c.cookieFile = r.optionalString("cookieFile", 4096, "libpulse's default cookie");
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 16, 510)));
   readRtpStreamOptions(r, o, c, onEvent);
   return c;

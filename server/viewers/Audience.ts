@@ -1,0 +1,196 @@
+import type { types as ms } from 'mediasoup';
+import type { ConsumerDescription, Notifications, ParsedRequest, RequestMethod, ResponseData, Role } from '../../shared/protocol.js';
+import type { MediaCluster } from '../media/MediaCluster.js';
+import { mediaMetrics } from '../media/mediaMetrics.js';
+import { createLogger } from '../util/logger.js';
+import type { AdmissionPolicy } from './AdmissionPolicy.js';
+import { RequestError } from './RequestError.js';
+import { Viewer, type ViewerConnection } from './Viewer.js';
+import { ViewerRegistry } from './ViewerRegistry.js';
+import { viewerMetrics } from './viewerMetrics.js';
+
+const log = createLogger('viewers');
+
+export interface AudienceOptions {
+  media: MediaCluster;
+  admission: AdmissionPolicy;
+  /** The broadcast status a viewer is sent when it joins. */
+  status: () => Notifications['broadcast.status'];
+}
+
+/**
+ * Everyone watching: admits viewers through the admission policy, gives each its media
+ * (one receive transport, paused consumers) on the worker the policy chose, and rebuilds a
+ * viewer's media when mediasoup says it broke. Transport-agnostic: the signaling server hands
+ * it connections and validated requests.
+ */
+export class Audience {
+  readonly #options: AudienceOptions;
+  readonly #registry = new ViewerRegistry();
+
+  constructor(options: AudienceOptions) {
+    this.#options = options;
+  }
+
+  get viewerCount(): number {
+    return this.#registry.admittedCount;
+  }
+
+  /** A connection authenticated with `role`; it is admitted only on `media.join`. */
+  connect(connection: ViewerConnection, role: Role): Viewer {
+    const viewer = new Viewer(role, connection);
+    this.#registry.add(viewer);
+    viewer.on('mediaLost', (reason) => void this.#onMediaLost(viewer, reason));
+    viewer.once('close', () => {
+      log.debug(`viewer ${viewer.id} left`);
+      this.#updateMetrics();
+    });
+    log.debug(`viewer ${viewer.id} (${role}) connected from ${connection.address}`);
+    return viewer;
+  }
+
+  async handle(viewer: Viewer, request: ParsedRequest): Promise<ResponseData<RequestMethod>> {
+    switch (request.method) {
+      case 'media.join':
+        return this.#join(viewer);
+      case 'media.createTransport':
+        return this.#createTransport(viewer);
+      case 'media.connectTransport':
+        return this.#connectTransport(viewer, request.data.transportId, request.data.dtlsParameters as ms.DtlsParameters);
+      case 'media.consume':
+        return this.#consume(viewer, request.data.transportId, request.data.rtpCapabilities as ms.RtpCapabilities);
+      case 'media.resumeConsumer':
+        return this.#resumeConsumer(viewer, request.data.consumerId);
+      default:
+        return assertUnreachable(request);
+    }
+  }
+
+  pushStatus(status: Notifications['broadcast.status']): void {
+    for (const viewer of this.#registry.admitted()) viewer.connection.notify('broadcast.status', status);
+  }
+
+  /** Bytes sent to viewers by the transports open now. */
+  async bytesSent(): Promise<number> {
+    const sums = await Promise.all([...this.#registry.admitted()].map((v) => v.bytesSent()));
+    return sums.reduce((a, b) => a + b, 0);
+  }
+
+  close(): void {
+    for (const viewer of this.#registry.all()) viewer.close();
+  }
+
+  #join(viewer: Viewer): ResponseData<'media.join'> {
+    const media = this.#options.media;
+    const decision = this.#options.admission.decide({
+      admitted: this.#registry.admittedCount - (this.#registry.isAdmitted(viewer) ? 1 : 0),
+      workerLoads: this.#registry.workerLoads(media.availableWorkers(), viewer),
+    });
+    if (!decision.admit) {
+      viewerMetrics.refused.inc({ reason: decision.reason });
+      log.info(`viewer ${viewer.id} refused: ${decision.message}`);
+      throw new RequestError(decision.reason === 'max-viewers' ? 'full' : 'unavailable', decision.message);
+    }
+    const routerRtpCapabilities = media.routerRtpCapabilities(decision.workerIndex);
+    viewer.admit(decision.workerIndex);
+    this.#registry.markAdmitted(viewer);
+    this.#updateMetrics();
+    viewer.connection.notify('broadcast.status', this.#options.status());
+    log.info(`viewer ${viewer.id} joined on worker ${decision.workerIndex} (${this.viewerCount} watching)`);
+    return { viewerId: viewer.id, role: viewer.role, routerRtpCapabilities };
+  }
+
+  async #createTransport(viewer: Viewer): Promise<ResponseData<'media.createTransport'>> {
+    const transport = await this.#options.media.createViewerTransport(this.#requireWorker(viewer));
+    viewer.setTransport(transport);
+    return {
+      transportId: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async #connectTransport(viewer: Viewer, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<ResponseData<'media.connectTransport'>> {
+    const transport = this.#requireTransport(viewer, transportId);
+    try {
+      await transport.connect({ dtlsParameters });
+    } catch (err) {
+      throw new RequestError('bad-request', `media.connectTransport: mediasoup rejected the DTLS parameters: ${(err as Error).message}`);
+    }
+    return {};
+  }
+
+  async #consume(viewer: Viewer, transportId: string, rtpCapabilities: ms.RtpCapabilities): Promise<ResponseData<'media.consume'>> {
+    const transport = this.#requireTransport(viewer, transportId);
+    const workerIndex = this.#requireWorker(viewer);
+    const media = this.#options.media;
+    const producerIds = media.producerIds();
+    if (producerIds.length === 0) throw new RequestError('unavailable', 'The broadcast stream is restarting. The page retries by itself in a moment.');
+    const consumers: ConsumerDescription[] = [];
+    for (const producerId of producerIds) {
+      if (viewer.consumes(producerId)) continue;
+      let canConsume: boolean;
+      try {
+        canConsume = media.canConsume(workerIndex, producerId, rtpCapabilities);
+      } catch (err) {
+        throw new RequestError('bad-request', `media.consume: "rtpCapabilities" is not valid: ${(err as Error).message}`);
+      }
+      if (!canConsume) continue;
+      const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
+      viewer.addConsumer(consumer);
+      consumers.push({ consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters });
+    }
+    if (consumers.length === 0 && viewer.consumerCount === 0) {
+      throw new RequestError(
+        'unsupported',
+        'This browser cannot receive the broadcast: it offers no H.264 (Constrained Baseline) decoder for WebRTC. Try a current Chrome, Firefox or Safari.',
+      );
+    }
+    this.#updateMetrics();
+    return { consumers };
+  }
+
+  async #resumeConsumer(viewer: Viewer, consumerId: string): Promise<ResponseData<'media.resumeConsumer'>> {
+    this.#requireWorker(viewer);
+    const consumer = viewer.consumer(consumerId);
+    if (!consumer) throw new RequestError('bad-request', `media.resumeConsumer: no consumer "${consumerId}" for this viewer.`);
+    await consumer.resume(); // resuming a video consumer also asks the producer for a keyframe
+    return {};
+  }
+
+  #requireWorker(viewer: Viewer): number {
+    if (!this.#registry.isAdmitted(viewer) || viewer.workerIndex === undefined) {
+      throw new RequestError('not-joined', 'Send "media.join" first: media requests need an admitted viewer.');
+    }
+    return viewer.workerIndex;
+  }
+
+  #requireTransport(viewer: Viewer, transportId: string): ms.WebRtcTransport {
+    this.#requireWorker(viewer);
+    const transport = viewer.transport(transportId);
+    if (!transport) throw new RequestError('bad-request', `No transport "${transportId}" for this viewer; call media.createTransport first.`);
+    return transport;
+  }
+
+  async #onMediaLost(viewer: Viewer, reason: string): Promise<void> {
+    viewer.closeMedia();
+    this.#updateMetrics();
+    // Tell the page to join again once the cluster has its workers and streams back.
+    await this.#options.media.whenReady();
+    if (viewer.closed) return;
+    log.info(`viewer ${viewer.id}: ${reason}`);
+    viewer.connection.notify('media.reset', { reason });
+  }
+
+  #updateMetrics(): void {
+    viewerMetrics.viewers.set(this.viewerCount);
+    let consumers = 0;
+    for (const v of this.#registry.admitted()) consumers += v.consumerCount;
+    mediaMetrics.consumers.set(consumers);
+  }
+}
+
+function assertUnreachable(value: never): never {
+  throw new Error(`Unhandled signaling request: ${JSON.stringify(value)}`);
+}

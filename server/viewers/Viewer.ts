@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { types as ms } from 'mediasoup';
+import type { Notifications, Role } from '../../shared/protocol.js';
+
+/** How a viewer is reached: the signaling transport implements this (socket.io today). */
+export interface ViewerConnection {
+  /** Remote address, for logs. */
+  readonly address: string;
+  notify<N extends keyof Notifications>(name: N, data: Notifications[N]): void;
+  /** Ends the connection from the server side. */
+  disconnect(): void;
+}
+
+export interface ViewerEvents {
+  /** The media path behind this viewer broke (its worker died, the broadcast's producer closed). */
+  mediaLost: [reason: string];
+  /** The viewer left; its media is closed. Emitted once. */
+  close: [];
+}
+
+/**
+ * One connection to the broadcast: its role, the worker it was admitted to, and the media it
+ * owns (one receive-only WebRtcTransport and its consumers), which it closes when it leaves.
+ * It learns that its media broke from mediasoup's own close events and tells its owner.
+ */
+export class Viewer extends EventEmitter<ViewerEvents> {
+  readonly id = randomUUID();
+  readonly role: Role;
+  readonly connection: ViewerConnection;
+  #workerIndex: number | undefined;
+  #transport: ms.WebRtcTransport | undefined;
+  readonly #consumers = new Map<string, ms.Consumer>();
+  #mediaLost = false;
+  #closed = false;
+
+  constructor(role: Role, connection: ViewerConnection) {
+    super();
+    this.role = role;
+    this.connection = connection;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The worker this viewer was admitted to; undefined while it is only connected. */
+  get workerIndex(): number | undefined {
+    return this.#workerIndex;
+  }
+
+  get consumerCount(): number {
+    return this.#consumers.size;
+  }
+
+  /** Admitted to `workerIndex`; any earlier media state is dropped (a re-join starts clean). */
+  admit(workerIndex: number): void {
+    this.closeMedia();
+    this.#workerIndex = workerIndex;
+  }
+
+  setTransport(transport: ms.WebRtcTransport): void {
+    this.#transport?.close();
+    this.#consumers.clear();
+    this.#mediaLost = false;
+    this.#transport = transport;
+    transport.on('routerclose', () => this.#loseMedia('A media worker restarted; reconnecting.'));
+    transport.on('listenserverclose', () => this.#loseMedia('A media worker restarted; reconnecting.'));
+  }
+
+  /** This viewer's open transport with that id, or undefined. */
+  transport(transportId: string): ms.WebRtcTransport | undefined {
+    const t = this.#transport;
+    return t && !t.closed && t.id === transportId ? t : undefined;
+  }
+
+  addConsumer(consumer: ms.Consumer): void {
+    this.#consumers.set(consumer.id, consumer);
+    consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
+    consumer.on('producerclose', () => {
+      this.#consumers.delete(consumer.id);
+      this.#loseMedia('The broadcast stream restarted; reconnecting.');
+    });
+  }
+
+  consumer(consumerId: string): ms.Consumer | undefined {
+    return this.#consumers.get(consumerId);
+  }
+
+  consumes(producerId: string): boolean {
+    for (const c of this.#consumers.values()) if (c.producerId === producerId && !c.closed) return true;
+    return false;
+  }
+
+  /** Bytes this viewer's transport has sent. */
+  async bytesSent(): Promise<number> {
+    const t = this.#transport;
+    if (!t || t.closed) return 0;
+    try {
+      return (await t.getStats()).reduce((sum, stat) => sum + stat.bytesSent, 0);
+    } catch {
+      return 0; // closed meanwhile
+    }
+  }
+
+  /** Closes the transport (and with it every consumer); the viewer stays connected. */
+  closeMedia(): void {
+    this.#transport?.close();
+    this.#transport = undefined;
+    this.#consumers.clear();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.closeMedia();
+    this.#workerIndex = undefined;
+    this.emit('close');
+  }
+
+  #loseMedia(reason: string): void {
+    if (this.#mediaLost || this.#closed) return; // one notice per media path
+    this.#mediaLost = true;
+    this.emit('mediaLost', reason);
+  }
+}
