@@ -1,24 +1,31 @@
 import { availableParallelism, networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import type { Notifications } from '../shared/protocol.js';
+import { isRequestIn, type Notifications } from '../shared/protocol.js';
 import { AudioModule } from './audio/AudioModule.js';
 import type { AudioStatus } from './audio/AudioBridge.js';
 import { CaptureBridge, type CaptureStatus } from './capture/CaptureBridge.js';
+import { DesktopClipboard } from './control/DesktopClipboard.js';
+import type { DesktopInput } from './control/DesktopInput.js';
+import { RemoteControl } from './control/RemoteControl.js';
+import { X11DesktopInput } from './control/X11DesktopInput.js';
 import { Desktop } from './desktop/Desktop.js';
 import { aggregateHealth } from './health/health.js';
 import { createHttpApp } from './http/httpApp.js';
-import { WebServer } from './http/WebServer.js';
+import { StartupError, WebServer } from './http/WebServer.js';
 import { ShutdownStack } from './lifecycle/ShutdownStack.js';
 import { MediaCluster } from './media/MediaCluster.js';
 import { mediaMetrics } from './media/mediaMetrics.js';
 import { resolveWorkerBinary } from './media/workerBinary.js';
 import type { Settings } from './settings/parseSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
 import { generateAccessToken } from './viewers/accessToken.js';
 import { AdmissionPolicy } from './viewers/AdmissionPolicy.js';
 import { Audience } from './viewers/Audience.js';
+
+const log = createLogger('server');
 
 /** RTP payload type of the H.264 stream into its PlainTransport (any dynamic PT works). */
 const VIDEO_PAYLOAD_TYPE = 102;
@@ -41,14 +48,28 @@ function viewerStatus(st: CaptureStatus): Notifications['broadcast.status'] {
   return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
 }
 
+/** The desktop's input for remote control; when it cannot open, control is unavailable and health says why. */
+async function openDesktopInput(display: string, policy: string): Promise<{ input: DesktopInput | undefined; reason: string }> {
+  if (policy === 'off') return { input: undefined, reason: 'remote control is off (--control off)' };
+  try {
+    return { input: await X11DesktopInput.open(display), reason: '' };
+  } catch (err) {
+    const reason = `cannot inject input into ${display}: ${(err as Error).message}`;
+    log.error(`${reason}. The broadcast goes on view-only.`);
+    return { input: undefined, reason };
+  }
+}
+
 /**
  * The composition root: every module is created here, in order, with its settings and the few
  * modules it needs, and registered on one shutdown stack (closed newest first).
  */
 export class DeskcastServer {
   readonly token: string;
+  readonly adminToken: string;
   readonly display: string;
   readonly viewerUrl: string;
+  readonly adminUrl: string;
   readonly port: number;
   readonly #media: MediaCluster;
   readonly #capture: CaptureBridge;
@@ -60,6 +81,8 @@ export class DeskcastServer {
     const stack = new ShutdownStack();
     try {
       const token = s.token || generateAccessToken();
+      const adminToken = s.adminToken || generateAccessToken();
+      if (adminToken === token) throw new StartupError('--admin-token must differ from --token: the admin link would be the viewer link.');
       const announcedAddress = s.announcedAddress || firstExternalIPv4() || '127.0.0.1';
       const cname = `deskcast-${randomInt(1, 2 ** 31).toString(36)}`;
 
@@ -111,12 +134,26 @@ export class DeskcastServer {
       const audience = stack.push('viewers', new Audience({ media, admission, status: () => viewerStatus(capture.status) }));
       capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
 
-      const tokens = { viewer: token, admin: '' };
+      const { input, reason: inputUnavailable } = await openDesktopInput(desktop.display, s.control);
+      const control = stack.push(
+        'remote control',
+        new RemoteControl({
+          policy: s.control,
+          clipboardRead: s.clipboardRead,
+          input,
+          unavailableReason: inputUnavailable,
+          clipboard: new DesktopClipboard(desktop.display),
+          screenSize: () => capture.status,
+          audience,
+        }),
+      );
+
+      const tokens = { viewer: token, admin: adminToken };
       const app = createHttpApp({
         tokens,
         clientDir: join(projectRoot, 'dist', 'client'),
         health: () => ({
-          ...aggregateHealth({ desktop, capture, audio }),
+          ...aggregateHealth({ desktop, capture, audio, control }),
           viewers: audience.viewerCount,
           maxViewers: admission.maxViewers,
           capture: capture.status,
@@ -137,15 +174,18 @@ export class DeskcastServer {
           httpsServer: web.https,
           tokens,
           onConnection: (connection, role) => audience.connect(connection, role),
-          onRequest: (viewer, request) => audience.handle(viewer, request),
+          onRequest: (viewer, request) => (isRequestIn(request, 'media') ? audience.handle(viewer, request) : control.handle(viewer, request)),
+          onInput: (viewer, event) => control.onInput(viewer, event),
         }),
       );
 
-      const viewerHost = announcedAddress.includes(':') ? `[${announcedAddress}]` : announcedAddress;
+      const origin = `https://${announcedAddress.includes(':') ? `[${announcedAddress}]` : announcedAddress}:${web.port}`;
       return new DeskcastServer({
         token,
+        adminToken,
         display: desktop.display,
-        viewerUrl: `https://${viewerHost}:${web.port}/?t=${token}`,
+        viewerUrl: `${origin}/?t=${token}`,
+        adminUrl: `${origin}/?t=${adminToken}`,
         port: web.port,
         media,
         capture,
@@ -160,8 +200,10 @@ export class DeskcastServer {
 
   private constructor(parts: {
     token: string;
+    adminToken: string;
     display: string;
     viewerUrl: string;
+    adminUrl: string;
     port: number;
     media: MediaCluster;
     capture: CaptureBridge;
@@ -169,8 +211,10 @@ export class DeskcastServer {
     stack: ShutdownStack;
   }) {
     this.token = parts.token;
+    this.adminToken = parts.adminToken;
     this.display = parts.display;
     this.viewerUrl = parts.viewerUrl;
+    this.adminUrl = parts.adminUrl;
     this.port = parts.port;
     this.#media = parts.media;
     this.#capture = parts.capture;

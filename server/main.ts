@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   }
 
   const server = await DeskcastServer.create({ settings });
-  process.stdout.write(`\nViewer link: ${server.viewerUrl}\n\n`);
+  process.stdout.write(`\nViewer link: ${server.viewerUrl}\nAdmin link:  ${server.adminUrl}  (keep it to yourself: it grants control)\n\n`);
   log.info(`capturing display ${server.display}; health at /healthz, metrics at /metrics; Ctrl+C stops`);
 
   await new Promise<void>((resolve) => {

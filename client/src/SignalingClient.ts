@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import type {
   ClientToServerEvents,
   ErrorCode,
+  InputEvent,
   RequestData,
   RequestMethod,
   ResponseData,
@@ -32,6 +33,11 @@ export class SignalingClient {
       reconnectionDelay: 500,
       reconnectionDelayMax: 3000,
     });
+  }
+
+  /** Fire-and-forget input for the desktop (dropped while disconnected: a stale click must not land later). */
+  sendInput(event: InputEvent): void {
+    if (this.socket.connected) this.socket.volatile.emit('input', event);
   }
 
   request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseData<M>> {

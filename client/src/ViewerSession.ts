@@ -1,7 +1,7 @@
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
 import { SignalingClient, SignalingRequestError } from './SignalingClient';
-import type { ErrorCode, Notifications } from '../../shared/protocol';
+import type { ErrorCode, Notifications, Role } from '../../shared/protocol';
 
 export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'error';
 
@@ -9,6 +9,15 @@ export interface ViewerSessionEvents {
   state: (state: ViewerState, message: string) => void;
   stream: (stream: MediaStream) => void;
   status: (status: Notifications['broadcast.status']) => void;
+  /** The role the link's token gives (known after joining). */
+  role: (role: Role) => void;
+}
+
+/** How the page introduces itself in the admin's list: the browser and platform, briefly. */
+function clientName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Firefox\/(\d+)/.exec(ua)?.[0] ?? /Chrom(e|ium)\/(\d+)/.exec(ua)?.[0] ?? /Version\/(\d+).*Safari/.exec(ua)?.[0] ?? 'browser';
+  return `${browser} on ${navigator.platform || 'unknown'}`.slice(0, 100);
 }
 
 /** How long ICE may stay "disconnected" before the media path is rebuilt. */
@@ -20,7 +29,7 @@ const REJOIN_DELAY_MS = 1000;
  * Rebuilds itself when the socket reconnects, the server resets media, or ICE fails.
  */
 export class ViewerSession {
-  readonly #signaling: SignalingClient;
+  readonly signaling: SignalingClient;
   readonly #events: ViewerSessionEvents;
   readonly #stream = new MediaStream();
   #transport: msc.Transport | undefined;
@@ -31,8 +40,8 @@ export class ViewerSession {
 
   constructor(token: string, events: ViewerSessionEvents) {
     this.#events = events;
-    this.#signaling = new SignalingClient(token);
-    const socket = this.#signaling.socket;
+    this.signaling = new SignalingClient(token);
+    const socket = this.signaling.socket;
     socket.on('connect', () => void this.#setup());
     socket.on('disconnect', () => {
       if (this.#refused) return;
@@ -52,6 +61,7 @@ export class ViewerSession {
       void this.#setup();
     });
     socket.on('broadcast.status', (status) => this.#events.status(status));
+    socket.on('session.kicked', ({ reason }) => this.#refuse(reason));
   }
 
   /** Stats of the video receiver and the transport (for the overlay). */
@@ -61,7 +71,7 @@ export class ViewerSession {
 
   #refuse(message: string): void {
     this.#refused = true;
-    this.#signaling.socket.disconnect();
+    this.signaling.socket.disconnect();
     this.#teardown();
     this.#events.state('refused', message);
   }
@@ -71,10 +81,11 @@ export class ViewerSession {
     const stale = (): boolean => generation !== this.#generation;
     try {
       this.#events.state('connecting', 'Joining the broadcast…');
-      const { routerRtpCapabilities } = await this.#signaling.request('media.join', {});
+      const { routerRtpCapabilities, role } = await this.signaling.request('media.join', { clientName: clientName() });
+      this.#events.role(role);
       const device = new Device();
       await device.load({ routerRtpCapabilities });
-      const params = await this.#signaling.request('media.createTransport', {});
+      const params = await this.signaling.request('media.createTransport', {});
       if (stale()) return;
       const transport = device.createRecvTransport({
         id: params.transportId,
@@ -84,13 +95,13 @@ export class ViewerSession {
       });
       this.#transport = transport;
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        this.#signaling
+        this.signaling
           .request('media.connectTransport', { transportId: transport.id, dtlsParameters })
           .then(() => callback(), (err: Error) => errback(err));
       });
       transport.on('connectionstatechange', (state) => this.#onConnectionState(generation, state));
 
-      const { consumers } = await this.#signaling.request('media.consume', {
+      const { consumers } = await this.signaling.request('media.consume', {
         transportId: transport.id,
         rtpCapabilities: device.recvRtpCapabilities,
       });
@@ -111,7 +122,7 @@ export class ViewerSession {
         this.#consumers.push(consumer);
         for (const old of this.#stream.getTracks().filter((t) => t.kind === consumer.kind)) this.#stream.removeTrack(old);
         this.#stream.addTrack(consumer.track);
-        await this.#signaling.request('media.resumeConsumer', { consumerId: consumer.id });
+        await this.signaling.request('media.resumeConsumer', { consumerId: consumer.id });
       }
       if (stale()) return;
       this.#events.stream(this.#stream);
@@ -127,7 +138,7 @@ export class ViewerSession {
       this.#teardown();
       const retryGeneration = this.#generation; // any newer setup makes this retry moot
       window.setTimeout(() => {
-        if (retryGeneration === this.#generation && this.#signaling.socket.connected) void this.#setup();
+        if (retryGeneration === this.#generation && this.signaling.socket.connected) void this.#setup();
       }, REJOIN_DELAY_MS);
     }
   }
@@ -146,7 +157,7 @@ export class ViewerSession {
   }
 
   #rebuild(generation: number): void {
-    if (generation !== this.#generation || !this.#signaling.socket.connected) return;
+    if (generation !== this.#generation || !this.signaling.socket.connected) return;
     this.#teardown();
     void this.#setup();
   }

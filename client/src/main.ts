@@ -2,6 +2,9 @@
 // and a small stats overlay. Exposes nothing global; tests read the DOM like a user would.
 import { ViewerSession, type ViewerState } from './ViewerSession';
 import { formatSample, sampleStats, type OverlaySample } from './statsOverlay';
+import { AdminPanel } from './admin/AdminPanel';
+import { ControlBar } from './control/ControlBar';
+import { RemoteInput } from './control/RemoteInput';
 
 function element<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -34,7 +37,24 @@ const session = new ViewerSession(token, {
   status: (status) => {
     encoder = status.encoder;
   },
+  role: (role) => {
+    document.body.dataset['role'] = role;
+    if (role === 'admin') adminPanel.show();
+  },
 });
+
+const remoteInput = new RemoteInput(video, element<HTMLTextAreaElement>('input-sink'), session.signaling);
+new ControlBar(
+  {
+    button: element<HTMLButtonElement>('control'),
+    state: element<HTMLSpanElement>('control-state'),
+    gameMode: element<HTMLButtonElement>('game-mode'),
+    copy: element<HTMLButtonElement>('copy-from-desktop'),
+  },
+  session.signaling,
+  remoteInput,
+);
+const adminPanel = new AdminPanel(element<HTMLElement>('admin'), session.signaling);
 
 /**
  * Plays with sound when the browser allows it; otherwise starts muted (autoplay policy) and

@@ -19,6 +19,9 @@ export interface Settings {
   announcedAddress: string;
   rtcPort: number;
   maxViewers: number;
+  adminToken: string;
+  control: 'off' | 'request' | 'free';
+  clipboardRead: boolean;
   audio: boolean;
   audioSource: string;
   audioApp: string;

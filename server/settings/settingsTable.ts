@@ -18,7 +18,7 @@ export interface SettingDefinition<K extends string = string> {
   /** Default; `undefined` means "derived at start-up" (the help says how). */
   default: string | number | boolean | undefined;
   help: string;
-  group: 'Server' | 'Video' | 'Media' | 'Viewers' | 'Audio' | 'Actions';
+  group: 'Server' | 'Video' | 'Media' | 'Viewers' | 'Control' | 'Audio' | 'Actions';
 }
 
 function define<const K extends string>(d: SettingDefinition<K>): SettingDefinition<K> {
@@ -110,6 +110,21 @@ export const settingsTable = [
     key: 'maxViewers', flag: 'max-viewers', env: 'DESKCAST_MAX_VIEWERS', group: 'Viewers',
     kind: { type: 'integer', min: 1, max: 100000 }, default: 50,
     help: 'Viewers admitted at once; the next ones are refused politely.',
+  }),
+  define({
+    key: 'adminToken', flag: 'admin-token', env: 'DESKCAST_ADMIN_TOKEN', group: 'Control',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Access token of the admin link (grants control, kicks viewers). Empty: a random 128-bit token per start.',
+  }),
+  define({
+    key: 'control', flag: 'control', env: 'DESKCAST_CONTROL', group: 'Control',
+    kind: { type: 'enum', values: ['off', 'request', 'free'] }, default: 'request',
+    help: 'Remote control: off (view only), request (viewers ask, the admin grants), free (anyone may take it). The admin can change it at run time.',
+  }),
+  define({
+    key: 'clipboardRead', flag: 'clipboard-read', env: 'DESKCAST_CLIPBOARD_READ', group: 'Control',
+    kind: { type: 'boolean' }, default: false,
+    help: 'Let the controller copy the desktop\'s clipboard to their own (the admin can change it at run time).',
   }),
   define({
     key: 'audio', flag: 'audio', env: 'DESKCAST_AUDIO', group: 'Audio',

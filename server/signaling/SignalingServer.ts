@@ -5,6 +5,7 @@ import {
   parseRequest,
   wrongTokenMessage,
   type ClientToServerEvents,
+  type ParsedRequest,
   type RequestMethod,
   type ResponseData,
   type Role,
@@ -27,7 +28,9 @@ export interface SignalingServerOptions {
   tokens: AccessTokens;
   /** Where authenticated connections and their validated requests go. */
   onConnection: (connection: ViewerConnection, role: Role) => Viewer;
-  onRequest: (viewer: Viewer, request: ReturnType<typeof parseRequest>) => Promise<ResponseData<RequestMethod>>;
+  onRequest: (viewer: Viewer, request: ParsedRequest) => Promise<ResponseData<RequestMethod>>;
+  /** Fire-and-forget input events (validated by the receiver, which answers with `input.rejected`). */
+  onInput: (viewer: Viewer, event: unknown) => void;
 }
 
 /**
@@ -80,6 +83,7 @@ export class SignalingServer {
       if (typeof ack !== 'function') return; // nothing to answer to; ignore
       void this.#dispatch(viewer, method, data).then(ack);
     });
+    socket.on('input', (event) => this.#options.onInput(viewer, event));
     socket.on('disconnect', (reason) => {
       log.debug(`viewer ${viewer.id} disconnected (${reason})`);
       viewer.close();

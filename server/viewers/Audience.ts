@@ -1,5 +1,6 @@
+import { EventEmitter } from 'node:events';
 import type { types as ms } from 'mediasoup';
-import type { ConsumerDescription, Notifications, ParsedRequest, RequestMethod, ResponseData, Role } from '../../shared/protocol.js';
+import type { ConsumerDescription, Notifications, RequestIn, RequestMethod, ResponseData, Role } from '../../shared/protocol.js';
 import type { MediaCluster } from '../media/MediaCluster.js';
 import { mediaMetrics } from '../media/mediaMetrics.js';
 import { createLogger } from '../util/logger.js';
@@ -10,6 +11,13 @@ import { ViewerRegistry } from './ViewerRegistry.js';
 import { viewerMetrics } from './viewerMetrics.js';
 
 const log = createLogger('viewers');
+
+export interface AudienceEvents {
+  /** A connection was authenticated (not yet admitted). */
+  viewerConnected: [Viewer];
+  /** Someone joined, left or moved: lists (the admin's) should refresh. */
+  viewersChanged: [];
+}
 
 export interface AudienceOptions {
   media: MediaCluster;
@@ -24,11 +32,12 @@ export interface AudienceOptions {
  * viewer's media when mediasoup says it broke. Transport-agnostic: the signaling server hands
  * it connections and validated requests.
  */
-export class Audience {
+export class Audience extends EventEmitter<AudienceEvents> {
   readonly #options: AudienceOptions;
   readonly #registry = new ViewerRegistry();
 
   constructor(options: AudienceOptions) {
+    super();
     this.#options = options;
   }
 
@@ -44,14 +53,38 @@ export class Audience {
     viewer.once('close', () => {
       log.debug(`viewer ${viewer.id} left`);
       this.#updateMetrics();
+      this.emit('viewersChanged');
     });
     log.debug(`viewer ${viewer.id} (${role}) connected from ${connection.address}`);
+    this.emit('viewerConnected', viewer);
+    this.emit('viewersChanged');
     return viewer;
   }
 
-  async handle(viewer: Viewer, request: ParsedRequest): Promise<ResponseData<RequestMethod>> {
+  /** Every connection, connecting and admitted. */
+  connections(): Viewer[] {
+    return this.#registry.all();
+  }
+
+  viewer(viewerId: string): Viewer | undefined {
+    return this.#registry.all().find((v) => v.id === viewerId);
+  }
+
+  /** Tells the viewer why, then disconnects it. False when there is no such viewer. */
+  kick(viewerId: string, reason: string): boolean {
+    const viewer = this.viewer(viewerId);
+    if (!viewer) return false;
+    log.info(`viewer ${viewer.id} kicked: ${reason}`);
+    viewer.connection.notify('session.kicked', { reason });
+    viewer.connection.disconnect();
+    viewer.close();
+    return true;
+  }
+
+  async handle(viewer: Viewer, request: RequestIn<'media'>): Promise<ResponseData<RequestMethod>> {
     switch (request.method) {
       case 'media.join':
+        if (request.data.clientName !== undefined) viewer.clientName = request.data.clientName;
         return this.#join(viewer);
       case 'media.createTransport':
         return this.#createTransport(viewer);
@@ -95,6 +128,7 @@ export class Audience {
     viewer.admit(decision.workerIndex);
     this.#registry.markAdmitted(viewer);
     this.#updateMetrics();
+    this.emit('viewersChanged');
     viewer.connection.notify('broadcast.status', this.#options.status());
     log.info(`viewer ${viewer.id} joined on worker ${decision.workerIndex} (${this.viewerCount} watching)`);
     return { viewerId: viewer.id, role: viewer.role, routerRtpCapabilities };

@@ -28,6 +28,8 @@ export class Viewer extends EventEmitter<ViewerEvents> {
   readonly id = randomUUID();
   readonly role: Role;
   readonly connection: ViewerConnection;
+  /** What the page calls itself (`media.join`'s clientName), for the admin's list. */
+  clientName = '';
   #workerIndex: number | undefined;
   #transport: ms.WebRtcTransport | undefined;
   readonly #consumers = new Map<string, ms.Consumer>();

@@ -1,0 +1,68 @@
+// The admin's panel: who is connected (role, worker, control), grant / revoke control, kick,
+// the control policy and whether the controller may copy the desktop's clipboard.
+import type { AdminViewers, ControlPolicy, RequestData, RequestMethod } from '../../../shared/protocol';
+import type { SignalingClient } from '../SignalingClient';
+
+export class AdminPanel {
+  readonly #root: HTMLElement;
+  readonly #signaling: SignalingClient;
+  readonly #list: HTMLTableSectionElement;
+  readonly #policy: HTMLSelectElement;
+  readonly #clipboard: HTMLInputElement;
+  readonly #error: HTMLElement;
+
+  constructor(root: HTMLElement, signaling: SignalingClient) {
+    this.#root = root;
+    this.#signaling = signaling;
+    this.#list = root.querySelector('tbody')!;
+    this.#policy = root.querySelector<HTMLSelectElement>('#admin-policy')!;
+    this.#clipboard = root.querySelector<HTMLInputElement>('#admin-clipboard')!;
+    this.#error = root.querySelector<HTMLElement>('#admin-error')!;
+    this.#policy.addEventListener('change', () => this.#act('admin.setControlPolicy', { policy: this.#policy.value as ControlPolicy }));
+    this.#clipboard.addEventListener('change', () => this.#act('admin.setClipboardRead', { allowed: this.#clipboard.checked }));
+    root.querySelector('#admin-revoke')!.addEventListener('click', () => this.#act('admin.revokeControl', {}));
+    signaling.socket.on('admin.viewers', (list) => this.render(list));
+  }
+
+  show(): void {
+    this.#root.hidden = false;
+    void this.#signaling.request('admin.listViewers', {}).then((list) => this.render(list), () => undefined);
+  }
+
+  render(list: AdminViewers): void {
+    this.#policy.value = list.policy;
+    this.#clipboard.checked = list.clipboardRead;
+    const rows = list.viewers.map((v) => {
+      const row = document.createElement('tr');
+      row.dataset['viewerId'] = v.viewerId;
+      const control = v.hasControl ? 'in control' : v.requestedControl ? 'asks for control' : '';
+      for (const text of [v.clientName || v.viewerId.slice(0, 8), v.role, v.workerIndex === null ? '–' : String(v.workerIndex), control]) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      const actions = document.createElement('td');
+      if (!v.hasControl) actions.append(this.#button('Grant control', 'grant', () => this.#act('admin.grantControl', { viewerId: v.viewerId })));
+      if (v.role !== 'admin') actions.append(this.#button('Kick', 'kick', () => this.#act('admin.kick', { viewerId: v.viewerId })));
+      row.append(actions);
+      return row;
+    });
+    this.#list.replaceChildren(...rows);
+  }
+
+  #button(label: string, action: string, onClick: () => void): HTMLButtonElement {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.dataset['action'] = action;
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  #act<M extends RequestMethod>(method: M, data: RequestData<M>): void {
+    this.#error.textContent = '';
+    this.#signaling.request(method, data).catch((err: Error) => {
+      this.#error.textContent = err.message;
+    });
+  }
+}

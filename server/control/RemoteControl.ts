@@ -1,0 +1,287 @@
+import {
+  CONTROL_HEARTBEAT_MS,
+  parseInputEvent,
+  type AdminViewers,
+  type ControlPolicy,
+  type ControlState,
+  type InputEvent,
+  type RequestIn,
+  type RequestMethod,
+  type ResponseData,
+} from '../../shared/protocol.js';
+import type { ModuleHealth } from '../health/health.js';
+import { createLogger } from '../util/logger.js';
+import type { Audience } from '../viewers/Audience.js';
+import { RequestError } from '../viewers/RequestError.js';
+import type { Viewer } from '../viewers/Viewer.js';
+import { ControlLease } from './ControlLease.js';
+import type { DesktopClipboard } from './DesktopClipboard.js';
+import type { DesktopInput } from './DesktopInput.js';
+import { controlMetrics } from './controlMetrics.js';
+import { keycodeForCode, keysymForKey, xButtonForDomButton } from './keysyms.js';
+import { TokenBucket } from './TokenBucket.js';
+
+const log = createLogger('control');
+
+/** Control is released after this long without a heartbeat from its holder. */
+const HEARTBEAT_TIMEOUT_MS = 4 * CONTROL_HEARTBEAT_MS;
+/** Input events per connection: sustained rate and burst (a fast typist's burst is a few hundred). */
+const INPUT_RATE_PER_S = 1000;
+const INPUT_BURST = 2000;
+/** At most one `input.rejected` notice per connection this often. */
+const REJECT_NOTICE_INTERVAL_MS = 1000;
+
+export type ControlRequest = RequestIn<'control'> | RequestIn<'clipboard'> | RequestIn<'admin'>;
+
+export interface RemoteControlOptions {
+  policy: ControlPolicy;
+  clipboardRead: boolean;
+  /** The desktop's input; undefined when it could not be opened (`unavailableReason` says why). */
+  input: DesktopInput | undefined;
+  unavailableReason: string;
+  clipboard: DesktopClipboard;
+  /** Size of the captured screen, to map video coordinates to screen pixels. */
+  screenSize: () => { width: number; height: number };
+  audience: Audience;
+}
+
+interface PerConnection {
+  bucket: TokenBucket;
+  lastRejectNotice: number;
+}
+
+/**
+ * Remote control of the desktop: who holds it (the lease, granted by the admin or taken
+ * freely), the admin's actions, the controller's input into the desktop and the clipboard.
+ * Input from anyone else is dropped, never injected, and its sender is told why.
+ */
+export class RemoteControl {
+  readonly #options: RemoteControlOptions;
+  readonly #lease: ControlLease;
+  readonly #connections = new Map<string, PerConnection>();
+  readonly #heartbeatTimer: NodeJS.Timeout;
+  #clipboardRead: boolean;
+
+  constructor(options: RemoteControlOptions) {
+    this.#options = options;
+    this.#clipboardRead = options.clipboardRead;
+    this.#lease = new ControlLease({ policy: options.policy, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+    this.#lease.on('changed', ({ reason, previousHolder }) => {
+      if (previousHolder !== undefined) {
+        // Whatever the previous holder pressed must not stay pressed.
+        options.input?.releaseAll();
+        log.info(`viewer ${previousHolder} lost control (${reason})`);
+      }
+      if (this.#lease.holder && reason === 'granted') log.info(`viewer ${this.#lease.holder} has control`);
+      controlMetrics.controlled.set(this.#lease.holder ? 1 : 0);
+      this.#broadcastState();
+    });
+    this.#heartbeatTimer = setInterval(() => this.#lease.checkHeartbeat(), CONTROL_HEARTBEAT_MS);
+    this.#heartbeatTimer.unref();
+    options.audience.on('viewerConnected', (viewer) => this.#attach(viewer));
+    options.audience.on('viewersChanged', () => this.#pushAdminViewers());
+    // Nothing may be held down from a previous run of deskcast or a crashed controller.
+    options.input?.releaseAll();
+  }
+
+  get policy(): ControlPolicy {
+    return this.#lease.policy;
+  }
+
+  health(): ModuleHealth {
+    if (this.#lease.policy === 'off') return { status: 'off', reason: 'remote control is off' };
+    if (!this.#options.input) return { status: 'degraded', reason: this.#options.unavailableReason };
+    return { status: 'ok', reason: '' };
+  }
+
+  async handle(viewer: Viewer, request: ControlRequest): Promise<ResponseData<RequestMethod>> {
+    if (request.method.startsWith('admin.') && viewer.role !== 'admin') {
+      throw new RequestError('forbidden', `"${request.method}" needs the admin link (its own token); this connection is a viewer.`);
+    }
+    switch (request.method) {
+      case 'control.request': {
+        if (!this.#options.input && this.#lease.policy !== 'off') {
+          throw new RequestError('unavailable', `Remote control is not available: ${this.#options.unavailableReason}`);
+        }
+        const result = this.#lease.request(viewer.id, viewer.role === 'admin');
+        if (result.outcome === 'refused') throw new RequestError(result.code, result.message);
+        return this.#stateFor(viewer);
+      }
+      case 'control.release':
+        this.#lease.release(viewer.id);
+        return this.#stateFor(viewer);
+      case 'clipboard.write':
+        this.#requireControl(viewer);
+        await this.#options.clipboard.write(request.data.text);
+        return {};
+      case 'clipboard.read':
+        this.#requireControl(viewer);
+        if (!this.#clipboardRead) {
+          throw new RequestError('forbidden', 'Copying from the desktop is not allowed on this broadcast; the admin can allow it.');
+        }
+        return { text: await this.#options.clipboard.read() };
+      case 'admin.listViewers':
+        return this.#adminViewers();
+      case 'admin.grantControl': {
+        const target = this.#options.audience.viewer(request.data.viewerId);
+        if (!target) throw new RequestError('bad-request', `admin.grantControl: no viewer "${request.data.viewerId}".`);
+        if (this.#lease.policy === 'off') throw new RequestError('control-off', 'Remote control is off: set the policy to "request" or "free" first.');
+        this.#lease.grant(target.id);
+        return {};
+      }
+      case 'admin.revokeControl':
+        this.#lease.revoke();
+        return {};
+      case 'admin.kick':
+        if (!this.#options.audience.kick(request.data.viewerId, 'The admin removed you from this broadcast.')) {
+          throw new RequestError('bad-request', `admin.kick: no viewer "${request.data.viewerId}".`);
+        }
+        return {};
+      case 'admin.setControlPolicy':
+        log.info(`control policy: ${request.data.policy} (set by the admin)`);
+        this.#lease.setPolicy(request.data.policy);
+        return {};
+      case 'admin.setClipboardRead':
+        this.#clipboardRead = request.data.allowed;
+        this.#broadcastState();
+        return {};
+      default:
+        return assertUnreachable(request);
+    }
+  }
+
+  /** An `input` event from a connection: validated, checked against the lease and the rate limit, injected. */
+  onInput(viewer: Viewer, raw: unknown): void {
+    let event: InputEvent;
+    try {
+      event = parseInputEvent(raw);
+    } catch (err) {
+      controlMetrics.inputDropped.inc({ reason: 'bad-request' });
+      this.#reject(viewer, 'bad-request', (err as Error).message);
+      return;
+    }
+    if (event.type === 'heartbeat') {
+      this.#lease.heartbeat(viewer.id);
+      return;
+    }
+    if (!this.#lease.holds(viewer.id)) {
+      controlMetrics.inputDropped.inc({ reason: 'no-control' });
+      this.#reject(viewer, 'no-control', 'Your input was not sent to the desktop: you do not have control. Ask for control first.');
+      return;
+    }
+    const state = this.#connections.get(viewer.id);
+    if (state && !state.bucket.take()) {
+      controlMetrics.inputDropped.inc({ reason: 'rate-limited' });
+      this.#reject(viewer, 'rate-limited', 'Too much input at once: some events were dropped.');
+      return;
+    }
+    const input = this.#options.input;
+    if (!input) return;
+    this.#lease.heartbeat(viewer.id); // input proves the holder is alive as well
+    controlMetrics.inputEvents.inc({ type: event.type });
+    this.#inject(input, event);
+  }
+
+  close(): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#options.input?.releaseAll();
+    this.#options.input?.close();
+    this.#options.clipboard.close();
+  }
+
+  #inject(input: DesktopInput, event: Exclude<InputEvent, { type: 'heartbeat' }>): void {
+    switch (event.type) {
+      case 'pointer': {
+        const screen = this.#options.screenSize();
+        input.pointerMove(Math.round((event.x * screen.width) / event.width), Math.round((event.y * screen.height) / event.height));
+        break;
+      }
+      case 'pointerRelative':
+        input.pointerMoveRelative(Math.round(event.dx), Math.round(event.dy));
+        break;
+      case 'button':
+        input.button(xButtonForDomButton(event.button), event.down);
+        break;
+      case 'wheel':
+        input.scroll(event.dx, event.dy);
+        break;
+      case 'key': {
+        const keycode = keycodeForCode(event.code);
+        const keysym = event.mode === 'text' ? keysymForKey(event.key, event.code) : 0;
+        if (keysym === 0 && (event.mode === 'text' || keycode === 0)) return; // a dead key or an unknown key: nothing to type
+        input.key({ id: event.code || event.key, keysym, keycode, down: event.down, mode: event.mode });
+        break;
+      }
+      case 'text':
+        input.text(event.text);
+        break;
+      case 'releaseAll':
+        input.releaseAll();
+        break;
+      default:
+        assertUnreachable(event);
+    }
+  }
+
+  #attach(viewer: Viewer): void {
+    this.#connections.set(viewer.id, { bucket: new TokenBucket(INPUT_RATE_PER_S, INPUT_BURST), lastRejectNotice: 0 });
+    viewer.connection.notify('control.state', this.#stateFor(viewer));
+    if (viewer.role === 'admin') viewer.connection.notify('admin.viewers', this.#adminViewers());
+    viewer.once('close', () => {
+      this.#connections.delete(viewer.id);
+      this.#lease.forget(viewer.id);
+    });
+  }
+
+  #requireControl(viewer: Viewer): void {
+    if (!this.#lease.holds(viewer.id)) throw new RequestError('no-control', 'Only the viewer in control can use the desktop\'s clipboard. Ask for control first.');
+  }
+
+  #reject(viewer: Viewer, code: 'bad-request' | 'no-control' | 'rate-limited', message: string): void {
+    const state = this.#connections.get(viewer.id);
+    const now = Date.now();
+    if (!state || now - state.lastRejectNotice < REJECT_NOTICE_INTERVAL_MS) return;
+    state.lastRejectNotice = now;
+    viewer.connection.notify('input.rejected', { code, message });
+  }
+
+  #stateFor(viewer: Viewer): ControlState {
+    return {
+      policy: this.#lease.policy,
+      youHaveControl: this.#lease.holds(viewer.id),
+      youRequested: this.#lease.requested(viewer.id),
+      held: this.#lease.holder !== undefined,
+      clipboardRead: this.#clipboardRead,
+    };
+  }
+
+  #broadcastState(): void {
+    for (const viewer of this.#options.audience.connections()) viewer.connection.notify('control.state', this.#stateFor(viewer));
+    this.#pushAdminViewers();
+  }
+
+  #adminViewers(): AdminViewers {
+    return {
+      viewers: this.#options.audience.connections().map((v) => ({
+        viewerId: v.id,
+        role: v.role,
+        clientName: v.clientName,
+        address: v.connection.address,
+        workerIndex: v.workerIndex ?? null,
+        hasControl: this.#lease.holds(v.id),
+        requestedControl: this.#lease.requested(v.id),
+      })),
+      policy: this.#lease.policy,
+      clipboardRead: this.#clipboardRead,
+    };
+  }
+
+  #pushAdminViewers(): void {
+    const list = this.#adminViewers();
+    for (const viewer of this.#options.audience.connections()) if (viewer.role === 'admin') viewer.connection.notify('admin.viewers', list);
+  }
+}
+
+function assertUnreachable(value: never): never {
+  throw new Error(`Unhandled control message: ${JSON.stringify(value)}`);
+}
