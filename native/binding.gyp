@@ -9,6 +9,7 @@
         "src/js/js_input_injector.cc",
         "src/js/js_options.cc",
         "src/js/test_bindings.cc",
+        "src/js/test_bindings_input.cc",
         "src/x11/x11_display.cc",
         "src/input/injector_thread.cc",
         "src/input/keysym_unicode.cc",
