@@ -183,6 +183,34 @@ describe('native InputInjector against a real Xvfb and xterm', () => {
     await closeTerminal();
   });
 
+  it('Caps Lock on the desktop does not invert typed text', async () => {
+    await openTerminal('capslock');
+    await run('xdotool', ['key', 'Caps_Lock']);
+    try {
+      typeKeys('Hello aB1!\n');
+      injector.text('Émile ñ\n');
+      await expectFile('Hello aB1!\nÉmile ñ\n');
+    } finally {
+      await run('xdotool', ['key', 'Caps_Lock']);
+    }
+    await closeTerminal();
+  });
+
+  it('recycles spare keycodes when more keysyms are missing than there are spares', async () => {
+    await run('setxkbmap', ['-display', xvfb.display, 'us']);
+    const before = await keymap();
+    await openTerminal('recycle');
+    let cjk = '';
+    for (let i = 0; i < 45; i++) cjk += String.fromCodePoint(0x4e00 + i * 37);
+    typeKeys(`${cjk}\n`);
+    injector.text(`${cjk.slice(0, 10)}\n`); // rebinding the oldest again
+    await expectFile(`${cjk}\n${cjk.slice(0, 10)}\n`, 15_000);
+    injector.releaseAll();
+    await sleep(200);
+    expect(await keymap()).toBe(before);
+    await closeTerminal();
+  });
+
   it('moves the pointer (absolute, clamped, relative) and sends buttons and wheel notches', async () => {
     const location = async (): Promise<string> => (await run('xdotool', ['getmouselocation'])).replace(/ screen.*/s, '');
     injector.pointerMove(100, 200);
