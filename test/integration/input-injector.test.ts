@@ -201,10 +201,10 @@ describe('native InputInjector against a real Xvfb and xterm', () => {
     const before = await keymap();
     await openTerminal('recycle');
     let cjk = '';
-    for (let i = 0; i < 45; i++) cjk += String.fromCodePoint(0x4e00 + i * 37);
+    for (let i = 0; i < 30; i++) cjk += String.fromCodePoint(0x4e00 + i * 37);
     typeKeys(`${cjk}\n`);
-    injector.text(`${cjk.slice(0, 10)}\n`); // rebinding the oldest again
-    await expectFile(`${cjk}\n${cjk.slice(0, 10)}\n`, 15_000);
+    injector.text(`${cjk.slice(0, 5)}\n`); // the first ones again: rebound
+    await expectFile(`${cjk}\n${cjk.slice(0, 5)}\n`, 15_000);
     injector.releaseAll();
     await sleep(200);
     expect(await keymap()).toBe(before);
@@ -267,6 +267,15 @@ describe('native InputInjector against a real Xvfb and xterm', () => {
     const lonely = new native.InputInjector({ display: ':999' });
     await expect(lonely.start()).rejects.toMatchObject({ code: 'ERR_DISPLAY_OPEN' });
     lonely.stop();
+  });
+
+  it('stop() during start() rejects the start; a stopped injector refuses commands', async () => {
+    const early = new native.InputInjector({ display: xvfb.display });
+    const started = early.start();
+    early.stop();
+    await expect(started).rejects.toMatchObject({ code: 'ERR_SESSION_STATE' });
+    expect(() => early.pointerMove(1, 1)).toThrow(expect.objectContaining({ code: 'ERR_SESSION_STATE' }));
+    early.stop(); // idempotent
   });
 
   it('a lost X server becomes an ERR_DISPLAY_LOST event', async () => {

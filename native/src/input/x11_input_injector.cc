@@ -19,9 +19,12 @@
 namespace deskcast {
 namespace {
 
-// A recycled spare keycode is rebound only this long after its last press, so clients have
-// translated that press (with the old binding) before the mapping changes under them.
-constexpr int64_t kMinRebindIntervalNs = 100'000'000;
+// A recycled spare keycode is rebound only this long after its last press. Xlib re-reads the
+// keymap as soon as it *reads* the MapNotify of a rebind, so a client that has not yet read an
+// earlier press of the keycode would translate it with the new binding (a wrong character). A
+// 100 ms guard lost characters in an xterm on a loaded 2-core machine; 1 s holds there, and still
+// lets 19 new distinct missing characters a second through (Xvfb has 19 spares).
+constexpr int64_t kMinRebindIntervalNs = 1'000'000'000;
 constexpr int64_t kWarnIntervalNs = 5'000'000'000;
 constexpr uint8_t kShortcutMods = ControlMask | Mod1Mask | Mod4Mask;
 
