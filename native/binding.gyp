@@ -6,9 +6,15 @@
         "src/js/addon.cc",
         "src/js/js_audio_session.cc",
         "src/js/js_event_sink.cc",
+        "src/js/js_input_injector.cc",
         "src/js/js_options.cc",
         "src/js/test_bindings.cc",
+        "src/js/test_bindings_input.cc",
         "src/x11/x11_display.cc",
+        "src/input/injector_thread.cc",
+        "src/input/keysym_unicode.cc",
+        "src/input/x11_input_injector.cc",
+        "src/input/xkb_keymap_search.cc",
         "src/capture/x11_capture.cc",
         "src/video/capture_session.cc",
         "src/video/color_convert.cc",
@@ -28,9 +34,9 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
-      "cflags": ["<!@(pkg-config --cflags x11 xext xfixes libavcodec libavutil libswscale libpulse opus)"],
+      "cflags": ["<!@(pkg-config --cflags x11 xext xfixes xtst xkbcommon libavcodec libavutil libswscale libpulse opus)"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-      "libraries": ["<!@(pkg-config --libs x11 xext xfixes libavcodec libavutil libswscale libpulse opus)"]
+      "libraries": ["<!@(pkg-config --libs x11 xext xfixes xtst xkbcommon libavcodec libavutil libswscale libpulse opus)"]
     }
   ]
 }

@@ -97,9 +97,52 @@ export interface AudioSession {
   readonly localPort: number;
 }
 
+// ── Remote control: InputInjector (native/src/input; see native/README.md "Input injection") ──
+
+export interface InputInjectorOptions {
+  /** X display to inject into, e.g. ':57'. */
+  display: string;
+  onEvent?: (event: NativeInputEvent) => void;
+}
+
+export type NativeInputEvent =
+  | { type: 'error'; code: string; message: string } // e.g. ERR_DISPLAY_LOST: the injector has stopped
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export interface InputKeyEvent {
+  /** The DOM `code` ('KeyA', 'ShiftLeft'): key-up releases exactly what key-down with this id pressed. */
+  id: string;
+  /** X keysym of the DOM `key` (0x61 'a', 0xff0d Return, 0xfe51 dead_acute, 0x01000000|cp for other Unicode). */
+  keysym: number;
+  /** Physical X keycode of the DOM `code` (evdev code + 8), 0 or absent if unknown. */
+  keycode?: number;
+  down: boolean;
+  /** 'text' (default): type the keysym on the desktop's layout. 'raw': press the physical keycode. */
+  mode?: 'text' | 'raw';
+}
+
+/** Input methods queue a command and return at once: false if the queue (1024) was full. */
+export interface InputInjector {
+  /** Connects off the JS thread; rejects with an Error carrying `code` (ERR_DISPLAY_OPEN, ERR_NO_XTEST). */
+  start(): Promise<void>;
+  pointerMove(x: number, y: number): boolean;
+  pointerMoveRelative(dx: number, dy: number): boolean;
+  button(button: number, down: boolean): boolean;
+  /** Whole notches, -100..100 each: +dy down (button 5), +dx right (button 7). */
+  scroll(dxClicks: number, dyClicks: number): boolean;
+  key(event: InputKeyEvent): boolean;
+  /** Committed text (an input method's result), at most 256 characters per call. */
+  text(text: string): boolean;
+  releaseAll(): boolean;
+  /** releaseAll, then disconnect. Idempotent. */
+  stop(): void;
+  stats(): { commandsQueued: number; commandsDropped: number };
+}
+
 export interface NativeAddon {
   VideoSession: new (options: VideoSessionOptions) => VideoSession;
   AudioSession: new (options: AudioSessionOptions) => AudioSession;
+  InputInjector: new (options: InputInjectorOptions) => InputInjector;
 }
 
 export const nativeAddonPath = join(projectRoot, 'native', 'build', 'Release', 'deskcast_native.node');

@@ -16,6 +16,7 @@ inline constexpr const char* kSessionState = "ERR_SESSION_STATE";
 inline constexpr const char* kDisplayOpen = "ERR_DISPLAY_OPEN";
 inline constexpr const char* kDisplayLost = "ERR_DISPLAY_LOST";
 inline constexpr const char* kNoShm = "ERR_NO_MIT_SHM";
+inline constexpr const char* kNoXTest = "ERR_NO_XTEST";
 inline constexpr const char* kUnsupportedVisual = "ERR_UNSUPPORTED_VISUAL";
 inline constexpr const char* kCaptureFailed = "ERR_CAPTURE_FAILED";
 inline constexpr const char* kNoEncoder = "ERR_NO_ENCODER";

@@ -1,10 +1,11 @@
-// N-API bindings: exports `VideoSession`, `AudioSession` (js_audio_session.cc) and `__test`
-// (test-only helpers).
+// N-API bindings: exports `VideoSession`, `AudioSession` (js_audio_session.cc), `InputInjector`
+// (js_input_injector.cc) and `__test` (test-only helpers).
 #include <napi.h>
 
 #include "video/capture_session.h"
 #include "video/ffmpeg_util.h"
 #include "js/js_audio_session.h"
+#include "js/js_input_injector.h"
 #include "js/js_options.h"
 #include "js/js_session_wrap.h"
 #include "js/test_bindings.h"
@@ -70,6 +71,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   installFfmpegLogCapture();  // FFmpeg never writes to our stderr
   exports.Set("VideoSession", VideoSession::define(env));
   exports.Set("AudioSession", defineAudioSession(env));
+  exports.Set("InputInjector", defineInputInjector(env));
   exports.Set("__test", createTestBindings(env));
   return exports;
 }

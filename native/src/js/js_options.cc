@@ -1,5 +1,6 @@
 #include "js/js_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -198,6 +199,82 @@ VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
   if (r.has("width")) c.width = r.dimension("width");
   if (r.has("height")) c.height = r.dimension("height");
   return c;
+}
+
+InputInjectorConfig parseInputInjectorOptions(const Napi::CallbackInfo& info,
+                                              Napi::Function* onEvent) {
+  Napi::Object o = requireObject(info, "new InputInjector()");
+  Reader r(info.Env(), o, "InputInjector: options.");
+  r.rejectUnknownKeys({"display", "onEvent"});
+  InputInjectorConfig c;
+  c.display = r.string("display", 256);
+  if (r.has("onEvent")) {
+    Napi::Value cb = o.Get("onEvent");
+    if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);
+    *onEvent = cb.As<Napi::Function>();
+  }
+  return c;
+}
+
+InputCommand parseKeyCommand(const Napi::CallbackInfo& info) {
+  Napi::Object o = requireObject(info, "InputInjector.key()");
+  Reader r(info.Env(), o, "InputInjector.key: ");
+  r.rejectUnknownKeys({"id", "keysym", "keycode", "down", "mode"});
+  InputCommand c;
+  c.type = InputCommand::Type::kKey;
+  Napi::Value id = o.Get("id");
+  std::string idText = id.IsString() ? id.As<Napi::String>().Utf8Value() : "";
+  bool printable = !idText.empty() && idText.size() <= KeyId::kMaxLength &&
+                   std::all_of(idText.begin(), idText.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+  if (!printable) {
+    r.fail("id", "must be 1.." + std::to_string(KeyId::kMaxLength) +
+                     " printable ASCII characters (the DOM code, e.g. 'KeyA')", id);
+  }
+  c.id = KeyId::of(idText.data(), idText.size());
+  // Keysyms are 29-bit; 0 (NoSymbol) types nothing.
+  c.keysym = static_cast<uint32_t>(r.integer("keysym", 1, 0x1fffffff));
+  c.keycode = r.has("keycode") ? static_cast<uint32_t>(r.integer("keycode", 0, 255)) : 0;
+  if (c.keycode != 0 && c.keycode < 8) r.fail("keycode", "must be 0 (unknown) or 8..255", o.Get("keycode"));
+  Napi::Value down = o.Get("down");
+  if (!down.IsBoolean()) r.fail("down", "must be a boolean", down);
+  c.down = down.As<Napi::Boolean>().Value();
+  c.mode = KeyMode::kText;
+  if (r.has("mode")) {
+    Napi::Value mode = o.Get("mode");
+    std::string m = mode.IsString() ? mode.As<Napi::String>().Utf8Value() : "";
+    if (m == "raw") c.mode = KeyMode::kRaw;
+    else if (m != "text") r.fail("mode", "must be 'text' or 'raw'", mode);
+  }
+  return c;
+}
+
+double numberArgument(const Napi::CallbackInfo& info, size_t index, double min, double max,
+                      const std::string& what) {
+  Napi::Value v = info.Length() > index ? info[index] : info.Env().Undefined();
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d) || d < min || d > max) {
+    std::ostringstream range;
+    range << what << " must be a number between " << min << " and " << max << " (got " << describe(v) << ")";
+    throwInvalidOption(info.Env(), range.str());
+  }
+  return d;
+}
+
+int64_t integerArgument(const Napi::CallbackInfo& info, size_t index, int64_t min, int64_t max,
+                        const std::string& what) {
+  Napi::Value v = info.Length() > index ? info[index] : info.Env().Undefined();
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    throwInvalidOption(info.Env(), what + " must be an integer between " + std::to_string(min) +
+                                       " and " + std::to_string(max) + " (got " + describe(v) + ")");
+  }
+  return static_cast<int64_t>(d);
+}
+
+bool booleanArgument(const Napi::CallbackInfo& info, size_t index, const std::string& what) {
+  Napi::Value v = info.Length() > index ? info[index] : info.Env().Undefined();
+  if (!v.IsBoolean()) throwInvalidOption(info.Env(), what + " must be a boolean (got " + describe(v) + ")");
+  return v.As<Napi::Boolean>().Value();
 }
 
 void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_t* port,

@@ -294,6 +294,7 @@ Napi::Object createTestBindings(Napi::Env env) {
   t.Set("audioTimeline", Napi::Function::New(env, audioTimeline, "audioTimeline"));
   t.Set("encodeOpus", Napi::Function::New(env, encodeOpus, "encodeOpus"));
   t.Set("decodeOpus", Napi::Function::New(env, decodeOpus, "decodeOpus"));
+  addInputTestBindings(env, t);
   return t;
 }
 

@@ -8,5 +8,7 @@
 namespace deskcast {
 
 Napi::Object createTestBindings(Napi::Env env);
+// keysym ↔ Unicode and the XKB level search (test_bindings_input.cc).
+void addInputTestBindings(Napi::Env env, Napi::Object testBindings);
 
 }  // namespace deskcast
