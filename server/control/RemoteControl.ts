@@ -193,7 +193,8 @@ export class RemoteControl {
     switch (event.type) {
       case 'pointer': {
         const screen = this.#options.screenSize();
-        input.pointerMove(Math.round((event.x * screen.width) / event.width), Math.round((event.y * screen.height) / event.height));
+        // Video pixel (x, y) covers [x, x + 1): floor, so a click in a pixel's middle lands on that pixel.
+        input.pointerMove(Math.floor((event.x * screen.width) / event.width), Math.floor((event.y * screen.height) / event.height));
         break;
       }
       case 'pointerRelative':

@@ -14,8 +14,10 @@ export async function startDeskcast(flags: string[] = []): Promise<DeskcastServe
   setLogLevel((process.env['DESKCAST_TEST_LOG_LEVEL'] as 'info' | undefined) ?? 'warn');
   // Settings come from the flags alone: a developer's own $DISPLAY, $PULSE_SERVER or DESKCAST_*
   // must not leak into a test.
+  // A random media port range: another deskcast (a developer's, a parallel test run) may hold 40000.
+  const rtcPort = String(41_000 + 2 * Math.floor(Math.random() * 4000));
   const settings = parseSettings(
-    ['--port', '0', '--bind', '127.0.0.1', '--announced-address', '127.0.0.1', '--workers', '2', '--embedded-size', '640x480', ...flags],
+    ['--port', '0', '--bind', '127.0.0.1', '--announced-address', '127.0.0.1', '--workers', '2', '--embedded-size', '640x480', '--rtc-port', rtcPort, ...flags],
     {},
   );
   return DeskcastServer.create({ settings, embeddedDemoContent: false });

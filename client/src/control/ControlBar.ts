@@ -29,6 +29,7 @@ export class ControlBar {
       const raw = this.#input.mode !== 'raw';
       this.#input.setMode(raw ? 'raw' : 'text');
       el.gameMode.setAttribute('aria-pressed', String(raw));
+      this.#input.focus();
     });
     el.copy.addEventListener('click', () => void this.#copyFromDesktop());
   }
@@ -47,6 +48,7 @@ export class ControlBar {
     try {
       const { text } = await this.#signaling.request('clipboard.read', {});
       await navigator.clipboard.writeText(text);
+      this.#input.focus();
       this.#el.state.textContent = text ? `Copied ${text.length} characters from the desktop.` : 'The desktop\'s clipboard is empty.';
     } catch (err) {
       this.#el.state.textContent = (err as Error).message;

@@ -62,6 +62,11 @@ export class RemoteInput {
     return this.#mode;
   }
 
+  /** Gives the keyboard back to the desktop (after a click on the page's own buttons). */
+  focus(): void {
+    if (this.#active) this.#sink.focus();
+  }
+
   /** Control granted (true) or lost (false). */
   setActive(active: boolean): void {
     if (active === this.#active) return;

@@ -182,7 +182,7 @@ AudioSessionConfig parseAudioSessionOptions(const Napi::CallbackInfo& info,
   AudioSessionConfig c;
   c.source = r.optionalString("source", 1024, "the default sink's monitor");
   c.server = r.optionalString("server", 1024, "libpulse's default server");
-  c.cookieFile = r.optionalString("cookieFile", 4096, "libpulse's default cookie");
+  if (r.has("cookieFile")) c.cookieFile = r.optionalString("cookieFile", 4096, "libpulse's default cookie");
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 16, 510)));
   readRtpStreamOptions(r, o, c, onEvent);
   return c;
