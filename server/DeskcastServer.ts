@@ -3,7 +3,7 @@ import { availableParallelism, networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { Settings } from './settings/parseSettings.js';
-import { CaptureBridge, type CaptureStatus } from './capture/CaptureBridge.js';
+import { VideoBridge, type VideoBridge as CaptureBridge, type VideoStatus as CaptureStatus } from './video/VideoBridge.js';
 import { EmbeddedDesktop } from './capture/EmbeddedDesktop.js';
 import { ViewerCapacity } from './capacity/ViewerCapacity.js';
 import { generateAccessToken } from './http/accessToken.js';
@@ -110,7 +110,7 @@ export class DeskcastServer {
       const cname = `deskcast-${randomInt(1, 2 ** 31).toString(36)}`;
       const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname };
       const videoEndpoint = await media.addIngest(videoSpec);
-      const capture = CaptureBridge.start({
+      const capture = await VideoBridge.start({
         display,
         fps: s.fps,
         bitrateKbps: s.bitrate,

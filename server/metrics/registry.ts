@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 // One registry for the process; each concern declares its own metrics next to its code
-// (capture/captureMetrics.ts, media/mediaMetrics.ts, signaling/viewerMetrics.ts).
+// (video/videoMetrics.ts, media/mediaMetrics.ts, signaling/viewerMetrics.ts).
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'deskcast_process_' });

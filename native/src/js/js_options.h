@@ -8,7 +8,7 @@
 #include <string>
 
 #include "audio/audio_session.h"
-#include "video/capture_session.h"
+#include "video/video_session.h"
 
 namespace deskcast {
 
