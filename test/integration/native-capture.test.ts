@@ -130,11 +130,13 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(() => new (native.VideoSession as unknown as new () => unknown)()).toThrow(TypeError);
   });
 
-  it('fails on a display without an X server with a clear, actionable error', () => {
+  it('fails on a display without an X server with a clear, actionable error (from start(), not the constructor)', async () => {
     const display = `:${pickFreeDisplayNumber()}`;
+    const s = new native.VideoSession(options({ display })); // validates only: opens nothing
+    expect(s.localPort).toBe(0);
     let error: (Error & { code?: string }) | undefined;
     try {
-      new native.VideoSession(options({ display }));
+      await s.start();
     } catch (e) {
       error = e as Error;
     }
@@ -142,15 +144,21 @@ describe('native VideoSession against a real Xvfb', () => {
       `cannot open X display '${display}': is an X server running there? Pass --display or unset it to let deskcast start its own`,
     );
     expect(error?.code).toBe('ERR_DISPLAY_OPEN');
+    // A failed start released the session: another may be created at once.
+    new native.VideoSession(options()).stop();
+    s.stop(); // harmless
   });
 
-  it('fails clearly when a forced hardware encoder cannot open', () => {
+  it('fails clearly when a forced hardware encoder cannot open', async () => {
     for (const encoder of ['nvenc', 'vaapi'] as const) {
+      const s = new native.VideoSession(options({ encoder }));
       let error: (Error & { code?: string }) | undefined;
       try {
-        new native.VideoSession(options({ encoder })).stop(); // opens only on a machine with the GPU
+        await s.start(); // opens only on a machine with the GPU
       } catch (e) {
         error = e as Error;
+      } finally {
+        s.stop();
       }
       if (!error) continue;
       expect(error.code).toBe('ERR_NO_ENCODER');
@@ -161,8 +169,12 @@ describe('native VideoSession against a real Xvfb', () => {
   it('streams RTP: SPS + PPS + IDR first, Constrained Baseline, correct PT/SSRC, decodable red picture', async () => {
     baseline = { fds: openFds(), shm: ownShmSegments() };
     session = new native.VideoSession(options());
+    expect(session.localPort).toBe(0); // nothing is opened before start()
+    const callStart = performance.now();
+    const starting = session.start();
+    expect(performance.now() - callStart).toBeLessThan(50); // the opening runs off the JS thread
+    const started = await starting;
     expect(session.localPort).toBeGreaterThan(0);
-    const started = session.start();
     expect(started.width).toBe(1280);
     expect(started.height).toBe(720);
     expect(['libx264', 'h264_nvenc', 'h264_vaapi']).toContain(started.encoder);
@@ -392,9 +404,12 @@ describe('native VideoSession against a real Xvfb', () => {
     try {
       const port = session.localPort;
       const keyframe = events.keyframe(1000, 'request');
+      const idrAtNewPeer = second.nextAccessUnit(hasIdr, 1000);
       session.setDestination('127.0.0.1', second.port);
-      const first = await second.firstAccessUnit(1000);
+      const first = await idrAtNewPeer;
       expect(first.nals.slice(0, 3).map(nalType)).toEqual([7, 8, 5]);
+      // At most the frame already on its way when the destination changed comes before it.
+      expect(second.accessUnits.indexOf(first)).toBeLessThanOrEqual(1);
       expect((await keyframe).reason).toBe('request');
       expect(session.localPort).toBe(port);
       await second.nextSenderReport(() => true, 1500);
@@ -414,7 +429,7 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(fdsAddedSince(baseline.fds)).toEqual([]);
     expect(ownShmSegments()).toBe(baseline.shm);
     expect(() => session.reconfigure({ fps: 5 })).toThrow(/stopped/);
-    expect(() => session.start()).toThrow(/stopped/);
+    await expect(session.start()).rejects.toMatchObject({ code: 'ERR_SESSION_STATE', message: expect.stringMatching(/stopped/) });
     session.requestKeyframe(); // harmless no-op
     await sleep(100); // datagrams sent before stop() returned may still be in flight
     const count = receiver.accessUnits.length;
@@ -422,6 +437,25 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(receiver.accessUnits.length).toBe(count);
 
     const again = new native.VideoSession(options());
+    again.stop();
+    expect(fdsAddedSince(baseline.fds)).toEqual([]);
+  });
+
+  it('stop() during a pending start(): the promise rejects once everything is released; no leak, a new session may follow', async () => {
+    const s = new native.VideoSession(options());
+    const starting = s.start();
+    // One session per process holds while it opens, too.
+    expect(() => new native.VideoSession(options())).toThrow(expect.objectContaining({ code: 'ERR_SESSION_ACTIVE' }));
+    await expect(s.start()).rejects.toMatchObject({ code: 'ERR_SESSION_STATE', message: expect.stringMatching(/already called/) });
+    s.stop(); // returns at once: the worker finishes the shutdown when the opening returns
+    expect(() => s.reconfigure({ fps: 5 })).toThrow(/stopped/);
+    await expect(starting).rejects.toMatchObject({ code: 'ERR_SESSION_STATE', message: expect.stringMatching(/stopped before start\(\) finished/) });
+    s.stop(); // idempotent
+    expect(fdsAddedSince(baseline.fds)).toEqual([]);
+    expect(ownShmSegments()).toBe(baseline.shm);
+
+    const again = new native.VideoSession(options());
+    expect(await again.start()).toMatchObject({ width: 1280, height: 720 });
     again.stop();
     expect(fdsAddedSince(baseline.fds)).toEqual([]);
   });
@@ -437,7 +471,7 @@ describe('native VideoSession against a real Xvfb', () => {
     const own_receiver = await RtpReceiver.open();
     const s = new native.VideoSession(options({ display: server.display, destinationPort: own_receiver.port, onEvent: own.onEvent }));
     try {
-      expect(s.start()).toMatchObject({ width: 1280, height: 720 });
+      expect(await s.start()).toMatchObject({ width: 1280, height: 720 });
       await own_receiver.firstAccessUnit(3000);
       for (const [w, h] of [[1024, 576], [1920, 1080], [800, 600], [1280, 720]] as const) {
         const idr = own_receiver.nextAccessUnit((au) => hasIdr(au) && spsOf(au).width === w, 3000);
@@ -464,10 +498,10 @@ describe('native VideoSession against a real Xvfb', () => {
     const own = new Events();
     const s = new native.VideoSession(options({ display: doomed.display, onEvent: own.onEvent }));
     try {
-      s.start();
+      await s.start();
       await own.stats(3000);
       await doomed.stop();
-      const error = await own.next((e): e is Extract<NativeVideoEvent, { type: 'error' }> => e.type === 'error', 5000, 'an error event');
+      const error = await own.seenOrNext((e): e is Extract<NativeVideoEvent, { type: 'error' }> => e.type === 'error', 5000);
       expect(error.code).toBe('ERR_DISPLAY_LOST');
       expect(error.message).toMatch(new RegExp(`lost the connection to X display '${doomed.display}'`));
       expect(() => s.reconfigure({ fps: 5 })).toThrow(/failed/);
