@@ -32,6 +32,16 @@ function expectAllMatch(schema: Schema<unknown>, events: Collected[]): void {
 
 const typesOf = (events: Collected[]): string[] => [...new Set(events.map((e) => e.type))].sort();
 
+/** The RTP options both sessions take, and an `onEvent` that collects into `events`. */
+const stream = (port: number, ssrc: number, payloadType: number, events: Collected[]) => ({
+  destinationHost: '127.0.0.1',
+  destinationPort: port,
+  ssrc,
+  payloadType,
+  cname: 'addon-events',
+  onEvent: (e: object) => void events.push(e as Collected),
+});
+
 describe('native addon events match server/native/addonEvents.ts', () => {
   let sink: Socket; // stands in for the PlainTransports; what it receives is not looked at
   let sinkPort: number;
@@ -63,12 +73,7 @@ describe('native addon events match server/native/addonEvents.ts', () => {
       bitrateKbps: 500,
       keyframeIntervalSec: 1,
       encoder: 'auto',
-      destinationHost: '127.0.0.1',
-      destinationPort: sinkPort,
-      ssrc: 0x1badcafe,
-      payloadType: 102,
-      cname: 'addon-events',
-      onEvent: (e) => events.push(e as Collected),
+      ...stream(sinkPort, 0x1badcafe, 102, events),
     });
     try {
       const started = await session.start();
@@ -91,12 +96,7 @@ describe('native addon events match server/native/addonEvents.ts', () => {
       source: '',
       server: pulse.server,
       bitrateKbps: 64,
-      destinationHost: '127.0.0.1',
-      destinationPort: sinkPort,
-      ssrc: 0x2badcafe,
-      payloadType: 111,
-      cname: 'addon-events',
-      onEvent: (e) => events.push(e as Collected),
+      ...stream(sinkPort, 0x2badcafe, 111, events),
     });
     try {
       session.start();
