@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nalType, parseSps, toAnnexB } from '../helpers/h264.js';
 import { fdsAddedSince, openFds } from '../helpers/processResources.js';
-import { loadNative, type NativeVideoEvent, type VideoSessionOptions } from '../helpers/native.js';
+import { loadNative, nativeAddonPath, type NativeVideoEvent, type VideoSessionOptions } from '../helpers/native.js';
+import { spawnTsxChild } from '../helpers/tsxChild.js';
 import { buildFir, buildPli, buildReceiverReport, hasIdr, ntpToUnixMs, RtpReceiver, type AccessUnit } from '../helpers/rtp.js';
 import { hasXvnc, pickFreeDisplayNumber, startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 
@@ -458,6 +459,40 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(await again.start()).toMatchObject({ width: 1280, height: 720 });
     again.stop();
     expect(fdsAddedSince(baseline.fds)).toEqual([]);
+  });
+
+  it('a Worker terminated while its session opens or streams: no crash, the process slot is freed', async () => {
+    // In a child process: a crash must fail this test, not end the test runner.
+    const { onEvent: _onEvent, ...plain } = options();
+    const child = spawnTsxChild(`
+      import { Worker } from 'node:worker_threads';
+      import { createRequire } from 'node:module';
+      const addonPath = ${JSON.stringify(nativeAddonPath)};
+      const opts = ${JSON.stringify(plain)};
+      const workerCode = \`
+        import { parentPort, workerData } from 'node:worker_threads';
+        import { createRequire } from 'node:module';
+        const { VideoSession } = createRequire(workerData.addonPath)(workerData.addonPath);
+        const s = new VideoSession({ ...workerData.opts, onEvent: () => {} });
+        s.start().then(() => parentPort.postMessage('started'), () => {});
+        parentPort.postMessage('starting');
+      \`;
+      for (const [waitFor, delayMs] of [['starting', 0], ['starting', 0], ['starting', 5], ['starting', 20], ['started', 0], ['started', 300]]) {
+        const worker = new Worker(workerCode, { eval: true, workerData: { addonPath, opts } });
+        await new Promise((resolve) => worker.on('message', (m) => m === waitFor && resolve()));
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await worker.terminate();
+      }
+      const { VideoSession } = createRequire(import.meta.url)(addonPath);
+      const session = new VideoSession({ ...opts, onEvent: () => {} });
+      console.log('started ' + (await session.start()).encoder);
+      session.stop();
+      new VideoSession({ ...opts, onEvent: () => {} }).start().catch(() => {});
+      process.exit(0); // and the process exits during a pending start
+    `);
+    const code = await new Promise<number | null>((resolve) => child.child.once('exit', (c) => resolve(c)));
+    expect({ code, stderr: child.stderr() }).toEqual({ code: 0, stderr: '' });
+    expect(child.stdout()).toMatch(/^started (libx264|h264_nvenc|h264_vaapi)$/m);
   });
 
   it('follows X screen size changes in place: re-allocated capture, re-opened encoder, new SPS', async (ctx) => {

@@ -146,15 +146,22 @@ class JsSessionWrap : public Napi::ObjectWrap<Derived> {
     }
 
     void OnOK() override {  // JS thread
-      Napi::Env env = Env();
       JsSessionWrap* wrap = pending_->wrap;
-      const bool stands = wrap != nullptr && wrap->finishStart(env, result_.has_value());
-      if (stands) {
-        deferred_.Resolve(Derived::startResultToJs(env, *result_));
-      } else {
-        deferred_.Reject(toJsError(env, error_.value_or(DeskcastError(
-                                            errc::kSessionState, Session::kStoppedWhileStarting)))
-                             .Value());
+      // The wrapper was shut down by env teardown: JS can no longer run, and no one is left to
+      // observe the promise (the session already stopped).
+      if (wrap == nullptr) return;
+      Napi::Env env = Env();
+      const bool stands = wrap->finishStart(env, result_.has_value());
+      try {
+        if (stands) {
+          deferred_.Resolve(Derived::startResultToJs(env, *result_));
+        } else {
+          deferred_.Reject(toJsError(env, error_.value_or(DeskcastError(
+                                              errc::kSessionState, Session::kStoppedWhileStarting)))
+                               .Value());
+        }
+      } catch (const Napi::Error&) {
+        // Only when the environment is terminating (JS cannot run): nothing to settle for.
       }
     }
 
