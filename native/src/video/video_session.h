@@ -130,7 +130,7 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   // --- owned handles (start() while opening, then the pipeline thread; stop() releases them)
   std::unique_ptr<ScreenSource> source_;
   std::unique_ptr<H264Encoder> encoder_;
-  std::unique_ptr<UdpSocket> socket_;  // the pointer is guarded by controlMutex_
+  std::unique_ptr<UdpSocket> socket_;  // set under controlMutex_: setDestination() may race start()
   std::unique_ptr<H264RtpPacketizer> packetizer_;
   ColorConverter converter_;
   std::unique_ptr<WakeEvent> wake_;  // from construction: control calls may signal any time
