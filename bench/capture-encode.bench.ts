@@ -2,7 +2,7 @@
 // Run: npx tsx bench/capture-encode.bench.ts   (prints JSON, then a one-line summary)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { report, summarize } from './benchLib.js';
-import { loadNative, type NativeVideoStatsWithMedians } from '../test/helpers/native.js';
+import { loadNative, type NativeVideoStats } from '../test/helpers/native.js';
 import { RtpReceiver } from '../test/helpers/rtp.js';
 import { startXvfb } from '../test/helpers/xvfb.js';
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     colorTimer = setInterval(() => void xvfb.paint(colors[c++ % colors.length]!).catch(() => undefined), 1000);
     await sleep(1500);
 
-    const stats: NativeVideoStatsWithMedians[] = [];
+    const stats: NativeVideoStats[] = [];
     const warnings: string[] = [];
     const session = new native.VideoSession({
       display: xvfb.display,
@@ -47,11 +47,11 @@ async function main(): Promise<void> {
       payloadType: 102,
       cname: 'bench',
       onEvent: (e) => {
-        if (e.type === 'stats') stats.push(e as NativeVideoStatsWithMedians);
+        if (e.type === 'stats') stats.push(e);
         else if (e.type === 'error' || (e.type === 'log' && e.level === 'warn')) warnings.push(e.message);
       },
     });
-    const started = session.start();
+    const started = await session.start();
     await sleep(WARMUP_MS);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();

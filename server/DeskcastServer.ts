@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isRequestIn, type Notifications } from '../shared/protocol.js';
 import { AudioModule } from './audio/AudioModule.js';
 import type { AudioStatus } from './audio/AudioBridge.js';
-import { CaptureBridge, type CaptureStatus } from './capture/CaptureBridge.js';
+import { VideoBridge, type VideoStatus } from './video/VideoBridge.js';
 import { DesktopClipboard } from './control/DesktopClipboard.js';
 import type { DesktopInput } from './control/DesktopInput.js';
 import { RemoteControl } from './control/RemoteControl.js';
@@ -44,7 +44,7 @@ function firstExternalIPv4(): string | undefined {
 }
 
 /** The part of the capture status viewers see (encoder, size, fps). */
-function viewerStatus(st: CaptureStatus): Notifications['broadcast.status'] {
+function viewerStatus(st: VideoStatus): Notifications['broadcast.status'] {
   return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
 }
 
@@ -72,7 +72,7 @@ export class DeskcastServer {
   readonly adminUrl: string;
   readonly port: number;
   readonly #media: MediaCluster;
-  readonly #capture: CaptureBridge;
+  readonly #capture: VideoBridge;
   readonly #audio: AudioModule;
   readonly #stack: ShutdownStack;
 
@@ -102,7 +102,7 @@ export class DeskcastServer {
       const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname };
       const capture = stack.push(
         'capture',
-        CaptureBridge.start({
+        await VideoBridge.start({
           display: desktop.display,
           fps: s.fps,
           bitrateKbps: s.bitrate,
@@ -206,7 +206,7 @@ export class DeskcastServer {
     adminUrl: string;
     port: number;
     media: MediaCluster;
-    capture: CaptureBridge;
+    capture: VideoBridge;
     audio: AudioModule;
     stack: ShutdownStack;
   }) {
@@ -226,7 +226,7 @@ export class DeskcastServer {
     return this.#media.workerPids;
   }
 
-  get captureStatus(): CaptureStatus {
+  get captureStatus(): VideoStatus {
     return this.#capture.status;
   }
 

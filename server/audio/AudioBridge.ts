@@ -1,5 +1,5 @@
 import { createLogger } from '../util/logger.js';
-import { loadNativeAddon, type AudioSession, type NativeAudioEvent } from '../capture/nativeAddon.js';
+import { loadNativeAddon, type AudioSession, type NativeAudioEvent } from '../native/nativeAddon.js';
 import { audioMetrics } from './audioMetrics.js';
 
 const log = createLogger('audio');

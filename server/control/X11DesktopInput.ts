@@ -1,4 +1,4 @@
-import { loadNativeAddon, type InputInjector } from '../capture/nativeAddon.js';
+import { loadNativeAddon, type InputInjector } from '../native/nativeAddon.js';
 import { createLogger } from '../util/logger.js';
 import type { DesktopInput, KeyInput } from './DesktopInput.js';
 

@@ -2,12 +2,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { NativeAddon, NativeVideoEvent, NativeVideoStats, VideoSessionOptions } from '../../server/capture/nativeAddon.js';
+import type { NativeAddon, NativeVideoEvent, NativeVideoStats, VideoSessionOptions } from '../../server/native/nativeAddon.js';
 
 export type { NativeAddon, NativeVideoEvent, NativeVideoStats, VideoSessionOptions };
-
-/** Stats as the addon emits them: the spec'd fields plus per-window medians. */
-export type NativeVideoStatsWithMedians = NativeVideoStats & { captureMsP50: number; convertMsP50: number; encodeMsP50: number };
 
 export interface RtcpFeedbackSummary {
   malformed: boolean;

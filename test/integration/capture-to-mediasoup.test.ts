@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureBridge } from '../../server/capture/CaptureBridge.js';
-import type { NativeVideoStats } from '../../server/capture/nativeAddon.js';
+import type { NativeVideoStats } from '../../server/native/nativeAddon.js';
 import { MediaCluster } from '../../server/media/MediaCluster.js';
 import { resolveWorkerBinary } from '../../server/media/workerBinary.js';
 import { setLogLevel } from '../../server/util/logger.js';
+import { VideoBridge } from '../../server/video/VideoBridge.js';
 import { hasIdr, RtpReceiver } from '../helpers/rtp.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 
@@ -15,7 +15,7 @@ import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 describe('native capture → mediasoup worker', () => {
   let xvfb: XvfbServer;
   let media: MediaCluster;
-  let capture: CaptureBridge;
+  let capture: VideoBridge;
   const stats: NativeVideoStats[] = [];
 
   beforeAll(async () => {
@@ -25,7 +25,7 @@ describe('native capture → mediasoup worker', () => {
     media = await MediaCluster.create({ workerCount: 1, workerBin: await resolveWorkerBinary(), announcedAddress: '127.0.0.1', rtcPort: 47100 });
     const spec = { kind: 'video' as const, ssrc: 0x1234567, payloadType: 102, cname: 'it-test' };
     const endpoint = await media.addIngest(spec);
-    capture = CaptureBridge.start({
+    capture = await VideoBridge.start({
       display: xvfb.display,
       fps: 30,
       bitrateKbps: 2000,

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InputInjector, NativeInputEvent } from '../../server/capture/nativeAddon.js';
+import type { InputInjector, NativeInputEvent } from '../../server/native/nativeAddon.js';
 import { loadNative } from '../helpers/native.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 

@@ -6,7 +6,7 @@
 // stop() releases everything.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AudioSessionOptions, NativeAudioEvent } from '../../server/capture/nativeAddon.js';
+import type { AudioSessionOptions, NativeAudioEvent } from '../../server/native/nativeAddon.js';
 import { loadNative } from '../helpers/native.js';
 import { fdsAddedSince, openFds } from '../helpers/processResources.js';
 import { dominantFrequency, playTone, startIsolatedPulse, toMono, toneLevel, type IsolatedPulse, type Tone } from '../helpers/pulse.js';
@@ -20,7 +20,7 @@ interface AudioTestBindings {
 const native = loadNative() as ReturnType<typeof loadNative> & { __test: AudioTestBindings };
 type AudioSession = InstanceType<typeof native.AudioSession>;
 type StateEvent = Extract<NativeAudioEvent, { type: 'state' }>;
-type StatsEvent = Extract<NativeAudioEvent, { type: 'stats' }> & { rtcpReceived: number; rtcpMalformed: number; senderReports: number; discontinuities: number };
+type StatsEvent = Extract<NativeAudioEvent, { type: 'stats' }>;
 
 const SSRC = 0x5eed1234;
 const PT = 111;
@@ -308,7 +308,7 @@ describe('native AudioSession against a real PulseAudio', () => {
         onEvent: () => undefined,
       });
       try {
-        video.start();
+        await video.start();
         const audioBefore = receiver.packets.length;
         await sleep(1000);
         expect(videoReceiver.packets.length).toBeGreaterThan(20);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nalType, parseSps, toAnnexB } from '../helpers/h264.js';
 import { fdsAddedSince, openFds } from '../helpers/processResources.js';
-import { loadNative, type NativeVideoEvent, type VideoSessionOptions } from '../helpers/native.js';
+import { loadNative, nativeAddonPath, type NativeVideoEvent, type VideoSessionOptions } from '../helpers/native.js';
+import { spawnTsxChild } from '../helpers/tsxChild.js';
 import { buildFir, buildPli, buildReceiverReport, hasIdr, ntpToUnixMs, RtpReceiver, type AccessUnit } from '../helpers/rtp.js';
 import { hasXvnc, pickFreeDisplayNumber, startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 
@@ -130,11 +131,13 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(() => new (native.VideoSession as unknown as new () => unknown)()).toThrow(TypeError);
   });
 
-  it('fails on a display without an X server with a clear, actionable error', () => {
+  it('fails on a display without an X server with a clear, actionable error (from start(), not the constructor)', async () => {
     const display = `:${pickFreeDisplayNumber()}`;
+    const s = new native.VideoSession(options({ display })); // validates only: opens nothing
+    expect(s.localPort).toBe(0);
     let error: (Error & { code?: string }) | undefined;
     try {
-      new native.VideoSession(options({ display }));
+      await s.start();
     } catch (e) {
       error = e as Error;
     }
@@ -142,15 +145,21 @@ describe('native VideoSession against a real Xvfb', () => {
       `cannot open X display '${display}': is an X server running there? Pass --display or unset it to let deskcast start its own`,
     );
     expect(error?.code).toBe('ERR_DISPLAY_OPEN');
+    // A failed start released the session: another may be created at once.
+    new native.VideoSession(options()).stop();
+    s.stop(); // harmless
   });
 
-  it('fails clearly when a forced hardware encoder cannot open', () => {
+  it('fails clearly when a forced hardware encoder cannot open', async () => {
     for (const encoder of ['nvenc', 'vaapi'] as const) {
+      const s = new native.VideoSession(options({ encoder }));
       let error: (Error & { code?: string }) | undefined;
       try {
-        new native.VideoSession(options({ encoder })).stop(); // opens only on a machine with the GPU
+        await s.start(); // opens only on a machine with the GPU
       } catch (e) {
         error = e as Error;
+      } finally {
+        s.stop();
       }
       if (!error) continue;
       expect(error.code).toBe('ERR_NO_ENCODER');
@@ -161,8 +170,12 @@ describe('native VideoSession against a real Xvfb', () => {
   it('streams RTP: SPS + PPS + IDR first, Constrained Baseline, correct PT/SSRC, decodable red picture', async () => {
     baseline = { fds: openFds(), shm: ownShmSegments() };
     session = new native.VideoSession(options());
+    expect(session.localPort).toBe(0); // nothing is opened before start()
+    const callStart = performance.now();
+    const starting = session.start();
+    expect(performance.now() - callStart).toBeLessThan(50); // the opening runs off the JS thread
+    const started = await starting;
     expect(session.localPort).toBeGreaterThan(0);
-    const started = session.start();
     expect(started.width).toBe(1280);
     expect(started.height).toBe(720);
     expect(['libx264', 'h264_nvenc', 'h264_vaapi']).toContain(started.encoder);
@@ -392,9 +405,12 @@ describe('native VideoSession against a real Xvfb', () => {
     try {
       const port = session.localPort;
       const keyframe = events.keyframe(1000, 'request');
+      const idrAtNewPeer = second.nextAccessUnit(hasIdr, 1000);
       session.setDestination('127.0.0.1', second.port);
-      const first = await second.firstAccessUnit(1000);
+      const first = await idrAtNewPeer;
       expect(first.nals.slice(0, 3).map(nalType)).toEqual([7, 8, 5]);
+      // At most the frame already on its way when the destination changed comes before it.
+      expect(second.accessUnits.indexOf(first)).toBeLessThanOrEqual(1);
       expect((await keyframe).reason).toBe('request');
       expect(session.localPort).toBe(port);
       await second.nextSenderReport(() => true, 1500);
@@ -414,7 +430,7 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(fdsAddedSince(baseline.fds)).toEqual([]);
     expect(ownShmSegments()).toBe(baseline.shm);
     expect(() => session.reconfigure({ fps: 5 })).toThrow(/stopped/);
-    expect(() => session.start()).toThrow(/stopped/);
+    await expect(session.start()).rejects.toMatchObject({ code: 'ERR_SESSION_STATE', message: expect.stringMatching(/stopped/) });
     session.requestKeyframe(); // harmless no-op
     await sleep(100); // datagrams sent before stop() returned may still be in flight
     const count = receiver.accessUnits.length;
@@ -424,6 +440,59 @@ describe('native VideoSession against a real Xvfb', () => {
     const again = new native.VideoSession(options());
     again.stop();
     expect(fdsAddedSince(baseline.fds)).toEqual([]);
+  });
+
+  it('stop() during a pending start(): the promise rejects once everything is released; no leak, a new session may follow', async () => {
+    const s = new native.VideoSession(options());
+    const starting = s.start();
+    // One session per process holds while it opens, too.
+    expect(() => new native.VideoSession(options())).toThrow(expect.objectContaining({ code: 'ERR_SESSION_ACTIVE' }));
+    await expect(s.start()).rejects.toMatchObject({ code: 'ERR_SESSION_STATE', message: expect.stringMatching(/already called/) });
+    s.stop(); // returns at once: the worker finishes the shutdown when the opening returns
+    expect(() => s.reconfigure({ fps: 5 })).toThrow(/stopped/);
+    await expect(starting).rejects.toMatchObject({ code: 'ERR_SESSION_STATE', message: expect.stringMatching(/stopped before start\(\) finished/) });
+    s.stop(); // idempotent
+    expect(fdsAddedSince(baseline.fds)).toEqual([]);
+    expect(ownShmSegments()).toBe(baseline.shm);
+
+    const again = new native.VideoSession(options());
+    expect(await again.start()).toMatchObject({ width: 1280, height: 720 });
+    again.stop();
+    expect(fdsAddedSince(baseline.fds)).toEqual([]);
+  });
+
+  it('a Worker terminated while its session opens or streams: no crash, the process slot is freed', async () => {
+    // In a child process: a crash must fail this test, not end the test runner.
+    const { onEvent: _onEvent, ...plain } = options();
+    const child = spawnTsxChild(`
+      import { Worker } from 'node:worker_threads';
+      import { createRequire } from 'node:module';
+      const addonPath = ${JSON.stringify(nativeAddonPath)};
+      const opts = ${JSON.stringify(plain)};
+      const workerCode = \`
+        import { parentPort, workerData } from 'node:worker_threads';
+        import { createRequire } from 'node:module';
+        const { VideoSession } = createRequire(workerData.addonPath)(workerData.addonPath);
+        const s = new VideoSession({ ...workerData.opts, onEvent: () => {} });
+        s.start().then(() => parentPort.postMessage('started'), () => {});
+        parentPort.postMessage('starting');
+      \`;
+      for (const [waitFor, delayMs] of [['starting', 0], ['starting', 0], ['starting', 5], ['starting', 20], ['started', 0], ['started', 300]]) {
+        const worker = new Worker(workerCode, { eval: true, workerData: { addonPath, opts } });
+        await new Promise((resolve) => worker.on('message', (m) => m === waitFor && resolve()));
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await worker.terminate();
+      }
+      const { VideoSession } = createRequire(import.meta.url)(addonPath);
+      const session = new VideoSession({ ...opts, onEvent: () => {} });
+      console.log('started ' + (await session.start()).encoder);
+      session.stop();
+      new VideoSession({ ...opts, onEvent: () => {} }).start().catch(() => {});
+      process.exit(0); // and the process exits during a pending start
+    `);
+    const code = await new Promise<number | null>((resolve) => child.child.once('exit', (c) => resolve(c)));
+    expect({ code, stderr: child.stderr() }).toEqual({ code: 0, stderr: '' });
+    expect(child.stdout()).toMatch(/^started (libx264|h264_nvenc|h264_vaapi)$/m);
   });
 
   it('follows X screen size changes in place: re-allocated capture, re-opened encoder, new SPS', async (ctx) => {
@@ -437,7 +506,7 @@ describe('native VideoSession against a real Xvfb', () => {
     const own_receiver = await RtpReceiver.open();
     const s = new native.VideoSession(options({ display: server.display, destinationPort: own_receiver.port, onEvent: own.onEvent }));
     try {
-      expect(s.start()).toMatchObject({ width: 1280, height: 720 });
+      expect(await s.start()).toMatchObject({ width: 1280, height: 720 });
       await own_receiver.firstAccessUnit(3000);
       for (const [w, h] of [[1024, 576], [1920, 1080], [800, 600], [1280, 720]] as const) {
         const idr = own_receiver.nextAccessUnit((au) => hasIdr(au) && spsOf(au).width === w, 3000);
@@ -464,10 +533,10 @@ describe('native VideoSession against a real Xvfb', () => {
     const own = new Events();
     const s = new native.VideoSession(options({ display: doomed.display, onEvent: own.onEvent }));
     try {
-      s.start();
+      await s.start();
       await own.stats(3000);
       await doomed.stop();
-      const error = await own.next((e): e is Extract<NativeVideoEvent, { type: 'error' }> => e.type === 'error', 5000, 'an error event');
+      const error = await own.seenOrNext((e): e is Extract<NativeVideoEvent, { type: 'error' }> => e.type === 'error', 5000);
       expect(error.code).toBe('ERR_DISPLAY_LOST');
       expect(error.message).toMatch(new RegExp(`lost the connection to X display '${doomed.display}'`));
       expect(() => s.reconfigure({ fps: 5 })).toThrow(/failed/);

@@ -33,7 +33,7 @@ struct VideoStats {
   double captureMsAvg = 0;
   double convertMsAvg = 0;
   double encodeMsAvg = 0;
-  double captureMsP50 = 0;  // medians over the same ~1 s window (additions to the spec'd API)
+  double captureMsP50 = 0;  // medians over the same ~1 s window (for benches)
   double convertMsP50 = 0;
   double encodeMsP50 = 0;
   int width = 0;

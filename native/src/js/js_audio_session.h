@@ -1,4 +1,5 @@
-// N-API binding: the `AudioSession` class (see audio_session.h and server/capture/nativeAddon.ts).
+// N-API binding: the `AudioSession` class (see audio/audio_session.h and
+// server/native/nativeAddon.ts).
 #pragma once
 
 #include <napi.h>

@@ -1,4 +1,4 @@
-// DeskcastError → JS exception (message + `code`), shared by the N-API bindings.
+// DeskcastError → JS error (message + `code`), shared by the N-API bindings.
 #pragma once
 
 #include <napi.h>
@@ -7,10 +7,12 @@
 
 namespace deskcast {
 
-[[noreturn]] inline void throwJs(Napi::Env env, const DeskcastError& e) {
+inline Napi::Error toJsError(Napi::Env env, const DeskcastError& e) {
   Napi::Error error = Napi::Error::New(env, e.what());
   error.Set("code", e.code());
-  throw error;
+  return error;
 }
+
+[[noreturn]] inline void throwJs(Napi::Env env, const DeskcastError& e) { throw toJsError(env, e); }
 
 }  // namespace deskcast

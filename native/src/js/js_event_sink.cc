@@ -70,8 +70,12 @@ void JsEventSink::callJs(Napi::Env env, Napi::Function callback, JsEventSink* se
       callback.Call({toJs(env, event)});
     } catch (Napi::Error& e) {
       // A throwing listener surfaces as an uncaught exception (as with EventEmitter);
-      // the rest of this batch is dropped.
-      e.ThrowAsJavaScriptException();
+      // the rest of this batch is dropped. While the environment terminates (a Worker's
+      // terminate()) JS cannot run and re-throwing fails too: then the events are dropped.
+      try {
+        e.ThrowAsJavaScriptException();
+      } catch (const Napi::Error&) {
+      }
       return;
     }
   }

@@ -154,7 +154,7 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
                        "height", "destinationHost", "destinationPort", "ssrc", "payloadType",
                        "cname", "onEvent"});
   VideoSessionConfig c;
-  c.display = r.string("display", 256);
+  c.screen.display = r.string("display", 256);
   c.fps = static_cast<int>(r.integer("fps", 1, 120));
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
   c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);

@@ -9,7 +9,7 @@
 
 #include "audio/audio_session.h"
 #include "input/injector_thread.h"
-#include "video/capture_session.h"
+#include "video/video_session.h"
 
 namespace deskcast {
 

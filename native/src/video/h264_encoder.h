@@ -1,7 +1,7 @@
 // H.264 encoding through libavcodec with a hardware-first chain: h264_nvenc → h264_vaapi →
-// libx264, each decided by actually opening it. Every backend is configured for real
-// Constrained Baseline, no B-frames, low latency, SPS/PPS in band before every IDR.
-// Allocation-free per frame: the input frame and output packet are reused.
+// libx264 (h264_encoder_backends.h), each decided by actually opening it. Every backend is
+// configured for real Constrained Baseline, no B-frames, low latency, SPS/PPS in band before
+// every IDR. Allocation-free per frame: the input frame and output packet are reused.
 #pragma once
 
 #include <cstdint>
@@ -9,18 +9,9 @@
 #include <vector>
 
 #include "video/ffmpeg_util.h"
+#include "video/h264_encoder_backends.h"
 
 namespace deskcast {
-
-enum class EncoderPreference { kAuto, kX264, kNvenc, kVaapi };
-
-struct EncoderSettings {
-  int width = 0;   // even
-  int height = 0;  // even
-  int fps = 30;
-  int bitrateKbps = 3000;
-  double keyframeIntervalSec = 2.0;
-};
 
 struct SkippedEncoder {
   std::string encoder;  // libavcodec name, e.g. "h264_nvenc"
@@ -66,20 +57,17 @@ class H264Encoder {
   void encode(bool forceKeyframe, EncodedPacketSink& sink);
 
  private:
-  enum class Backend { kNvenc, kVaapi, kX264 };
-  static const char* codecName(Backend backend) noexcept;
-  void open(Backend backend, const EncoderSettings& settings);  // throws std::runtime_error
+  void open(const H264EncoderBackend& backend, const EncoderSettings& settings);  // throws
   void close() noexcept;
   void drain(EncodedPacketSink& sink);
 
-  Backend backend_ = Backend::kX264;
+  const H264EncoderBackend* backend_ = nullptr;  // an entry of h264EncoderBackends()
   std::string name_;
   std::string openInfo_;
   std::vector<SkippedEncoder> skipped_;
   EncoderSettings settings_;
   AVPixelFormat swFormat_ = AV_PIX_FMT_YUV420P;
-  AVBufferRefPtr hwDevice_;
-  AVBufferRefPtr hwFrames_;
+  EncoderHardware hardware_;
   AVCodecContextPtr context_;
   AVFramePtr swFrame_;
   AVFramePtr hwFrame_;

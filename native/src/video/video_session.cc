@@ -1,4 +1,4 @@
-#include "video/capture_session.h"
+#include "video/video_session.h"
 
 #include <poll.h>
 #include <string.h>
@@ -68,14 +68,18 @@ void outputSize(int screenW, int screenH, int reqW, int reqH, int* outW, int* ou
 
 }  // namespace
 
-CaptureSession::CaptureSession(const VideoSessionConfig& config, EventSink& events)
-    : slot_(std::make_unique<ProcessSlot<CaptureSession>>(
+const char* const VideoSession::kStoppedWhileStarting =
+    "this VideoSession was stopped before start() finished; create a new VideoSession";
+
+VideoSession::VideoSession(const VideoSessionConfig& config, EventSink& events)
+    : slot_(std::make_unique<ProcessSlot<VideoSession>>(
           "a VideoSession is already active in this process (one capture session per process): "
           "reconfigure() the existing one, or stop() it before creating another")),
       events_(events),
-      ssrc_(config.ssrc),
-      cname_(config.cname),
+      config_(config),
       rtpTimestampOffset_(std::random_device{}()),
+      source_(createScreenSource(config.screen)),
+      wake_(std::make_unique<WakeEvent>()),
       fps_(config.fps),
       bitrateKbps_(config.bitrateKbps),
       keyframeIntervalSec_(config.keyframeIntervalSec),
@@ -87,28 +91,11 @@ CaptureSession::CaptureSession(const VideoSessionConfig& config, EventSink& even
   (void)MediaClock::instance();  // pin the epoch before the first capture
   cachedSps_.reserve(256);
   cachedPps_.reserve(256);
-
-  wake_ = std::make_unique<WakeEvent>();
-
-  capture_ = std::make_unique<X11Capture>(config.display, config.drawCursor);
-  int outW, outH;
-  outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
-  encoder_ = std::make_unique<H264Encoder>(config.encoder, encoderSettingsFor(outW, outH));
-  converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
-
-  SocketAddress destination = SocketAddress::resolve(config.destinationHost, config.destinationPort);
-  socket_ = std::make_unique<UdpSocket>(destination);
-  localPort_ = socket_->localPort();
-  destinationText_ = destination.toString();
-
-  std::random_device random;
-  packetizer_ = std::make_unique<H264RtpPacketizer>(
-      ssrc_, config.payloadType, static_cast<uint16_t>(random()), kDefaultMaxRtpPayload);
 }
 
-CaptureSession::~CaptureSession() { stop(); }
+VideoSession::~VideoSession() { stop(); }
 
-EncoderSettings CaptureSession::encoderSettingsFor(int width, int height) const {
+EncoderSettings VideoSession::encoderSettingsFor(int width, int height) const {
   EncoderSettings s;
   s.width = width;
   s.height = height;
@@ -118,13 +105,50 @@ EncoderSettings CaptureSession::encoderSettingsFor(int width, int height) const 
   return s;
 }
 
-VideoStartInfo CaptureSession::start() {
-  if (stopped_) {
+void VideoSession::throwIfCancelled() const {
+  if (stopRequested_.load()) throw DeskcastError(errc::kSessionState, kStoppedWhileStarting);
+}
+
+// The blocking part of start(): display server, encoder probing, name resolution.
+void VideoSession::openPipeline() {
+  source_->open();
+  throwIfCancelled();
+  int outW, outH;
+  outputSize(source_->width(), source_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+  encoder_ = std::make_unique<H264Encoder>(config_.encoder, encoderSettingsFor(outW, outH));
+  converter_.configure(source_->width(), source_->height(), outW, outH, encoder_->inputFormat());
+  throwIfCancelled();
+
+  SocketAddress destination = SocketAddress::resolve(config_.destinationHost, config_.destinationPort);
+  {
+    std::lock_guard<std::mutex> lock(controlMutex_);
+    if (newDestination_) destination = *newDestination_;  // setDestination() while opening
+    socket_ = std::make_unique<UdpSocket>(destination);
+    destinationText_ = destination.toString();
+  }
+  localPort_.store(socket_->localPort());
+
+  std::random_device random;
+  packetizer_ = std::make_unique<H264RtpPacketizer>(
+      config_.ssrc, config_.payloadType, static_cast<uint16_t>(random()), kDefaultMaxRtpPayload);
+  throwIfCancelled();
+}
+
+VideoStartInfo VideoSession::start() {
+  std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);
+  if (stopped_.load()) {
     throw DeskcastError(errc::kSessionState,
                         "this VideoSession was stopped; create a new VideoSession");
   }
   if (started_) throw DeskcastError(errc::kSessionState, "VideoSession.start() was already called");
-  if (hasPending_.load()) applyPendingChanges();  // reconfigure() before start()
+  started_ = true;
+  try {
+    openPipeline();
+    if (hasPending_.load()) applyPendingChanges();  // reconfigure() before or during start()
+  } catch (...) {
+    releaseHandles();  // the display, encoder and socket go now, not at stop()
+    throw;
+  }
 
   VideoStartInfo info;
   info.encoder = encoder_->name();
@@ -133,24 +157,31 @@ VideoStartInfo CaptureSession::start() {
   info.skipped = encoder_->skipped();
 
   keyframeRequests_.fetch_or(bit(KeyframeReason::kStart));
-  started_ = true;
-  std::string opened = "capturing " + capture_->displayName() + " (" +
-                       std::to_string(capture_->width()) + "x" +
-                       std::to_string(capture_->height()) + ") with " + encoder_->name() +
+  std::string opened = "capturing " + source_->displayName() + " (" +
+                       std::to_string(source_->width()) + "x" +
+                       std::to_string(source_->height()) + ") with " + encoder_->name() +
                        " at " + std::to_string(info.width) + "x" + std::to_string(info.height) +
                        "@" + std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
                        " kb/s";
   if (!encoder_->openInfo().empty()) opened += " [" + encoder_->openInfo() + "]";
   events_.postLog(false, std::move(opened));
   for (const auto& s : info.skipped) events_.postLog(false, "encoder " + s.encoder + " skipped: " + s.reason);
-  if (!capture_->cursorSupported()) events_.postLog(true, "XFixes is missing: the cursor is not drawn");
+  if (!source_->cursorSupported()) {
+    events_.postLog(true, "the cursor is not drawn: the screen source of " + source_->displayName() +
+                              " cannot (on X11: the XFixes extension is missing)");
+  }
 
-  thread_ = std::thread(&CaptureSession::run, this);
+  thread_ = std::thread(&VideoSession::run, this);
   return info;
 }
 
-void CaptureSession::reconfigure(const VideoReconfigure& changes) {
-  if (stopped_) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
+void VideoSession::cancelStart() noexcept {
+  stopRequested_.store(true);
+  wake_->signal();
+}
+
+void VideoSession::reconfigure(const VideoReconfigure& changes) {
+  if (stopped_.load()) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
   if (failed_.load()) {
     throw DeskcastError(errc::kSessionState,
                         "this VideoSession failed (see its 'error' event); stop() it and create "
@@ -168,50 +199,59 @@ void CaptureSession::reconfigure(const VideoReconfigure& changes) {
   if (wake_) wake_->signal();
 }
 
-void CaptureSession::setDestination(const std::string& host, uint16_t port) {
-  if (stopped_) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
+void VideoSession::setDestination(const std::string& host, uint16_t port) {
+  if (stopped_.load()) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
   SocketAddress destination = SocketAddress::resolve(host, port);
   {
     std::lock_guard<std::mutex> lock(controlMutex_);
-    socket_->connect(destination);  // safe against concurrent send()/recv() on the thread
+    if (socket_) {
+      socket_->connect(destination);  // safe against concurrent send()/recv() on the thread
+    } else {
+      newDestination_ = destination;  // start() has not opened the socket yet
+    }
     destinationText_ = destination.toString();
   }
   // A new PlainTransport knows nothing yet: give it a keyframe and a sender report at once.
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
   senderReportNow_.store(true);
-  if (wake_) wake_->signal();
+  wake_->signal();
 }
 
-void CaptureSession::requestKeyframe() noexcept {
-  if (stopped_) return;
+void VideoSession::requestKeyframe() noexcept {
+  if (stopped_.load()) return;
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
-  if (wake_) wake_->signal();
+  wake_->signal();
 }
 
-void CaptureSession::stop() noexcept {
-  if (stopped_) return;
-  stopped_ = true;
+void VideoSession::stop() noexcept {
   stopRequested_.store(true);
   if (wake_) wake_->signal();
+  std::lock_guard<std::mutex> lifecycle(lifecycleMutex_);  // a start() in progress finishes
+  if (stopped_.load()) return;
+  stopped_.store(true);
+  if (wake_) wake_->signal();
   if (thread_.joinable()) thread_.join();
-  packetizer_.reset();
-  encoder_.reset();
-  capture_.reset();
-  socket_.reset();
+  releaseHandles();
   wake_.reset();
   slot_.reset();  // a new session may be created now
 }
 
+void VideoSession::releaseHandles() noexcept {
+  packetizer_.reset();
+  encoder_.reset();
+  source_.reset();
+  std::lock_guard<std::mutex> lock(controlMutex_);
+  socket_.reset();
+}
 
-
-void CaptureSession::postKeyframe(KeyframeReason reason) noexcept {
+void VideoSession::postKeyframe(KeyframeReason reason) noexcept {
   SessionEvent event;
   event.type = SessionEvent::Type::kKeyframe;
   event.reason = reason;
   events_.post(std::move(event));
 }
 
-void CaptureSession::run() noexcept {
+void VideoSession::run() noexcept {
   try {
     pipelineLoop();
   } catch (const DeskcastError& e) {
@@ -231,7 +271,7 @@ void CaptureSession::run() noexcept {
   }
 }
 
-void CaptureSession::pipelineLoop() {
+void VideoSession::pipelineLoop() {
   const int64_t startNs = MediaClock::nowNs();
   nextFrameNs_ = startNs;
   windowStartNs_ = startNs;
@@ -243,40 +283,43 @@ void CaptureSession::pipelineLoop() {
       if (stopRequested_.load()) return;
       if (hasPending_.load()) applyPendingChanges();
       int64_t now = MediaClock::nowNs();
-      if (keyframeRequests_.load() != 0 || now >= nextFrameNs_) break;
+      if (keyframeRequests_.load() != 0 || frameNeeded_ || now >= nextFrameNs_) break;
       waitUntil(nextFrameNs_);
     }
 
     const int64_t frameStart = MediaClock::nowNs();
     const uint32_t keyframeMask = keyframeRequests_.exchange(0);
+    frameNeeded_ = false;
     processFrame(frameStart, keyframeMask);
 
     const int64_t done = MediaClock::nowNs();
     maybeSendSenderReport(done);
     maybeEmitStats(done);
 
-    // Early (keyframe-request) frames restart the cadence; never burst to catch up.
+    // Early frames (keyframe requests, the source's) restart the cadence; never burst to catch up.
     const int64_t interval = frameIntervalNs();
     nextFrameNs_ = frameStart < nextFrameNs_ ? frameStart + interval : nextFrameNs_ + interval;
     if (nextFrameNs_ < done) nextFrameNs_ = done;
   }
 }
 
-void CaptureSession::waitUntil(int64_t deadlineNs) {
+void VideoSession::waitUntil(int64_t deadlineNs) {
   int64_t remaining = deadlineNs - MediaClock::nowNs();
   if (remaining <= 0) return;
-  pollfd fds[2] = {{socket_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}};
+  const int sourceFd = source_->waitFd();
+  pollfd fds[3] = {{socket_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}, {sourceFd, POLLIN, 0}};
   timespec timeout{static_cast<time_t>(remaining / kNsPerSec),
                    static_cast<long>(remaining % kNsPerSec)};
-  int n = ppoll(fds, 2, &timeout, nullptr);
+  int n = ppoll(fds, sourceFd >= 0 ? 3 : 2, &timeout, nullptr);
   if (n <= 0) return;  // timeout or EINTR
   if (fds[0].revents != 0) handleIncomingDatagrams();
   if (fds[1].revents != 0) {
     wake_->drain();
   }
+  if (sourceFd >= 0 && fds[2].revents != 0 && source_->onWaitFdReadable()) frameNeeded_ = true;
 }
 
-void CaptureSession::handleIncomingDatagrams() {
+void VideoSession::handleIncomingDatagrams() {
   for (int i = 0; i < 64; i++) {  // bounded: never starve the frame clock
     bool truncated = false;
     long n = socket_->recv(datagram_.data(), datagram_.size(), &truncated);
@@ -292,7 +335,7 @@ void CaptureSession::handleIncomingDatagrams() {
       totals_.rtcpMalformed++;
       continue;
     }
-    rtcp::FeedbackSummary fb = rtcp::parseCompound(data, size, ssrc_);
+    rtcp::FeedbackSummary fb = rtcp::parseCompound(data, size, config_.ssrc);
     if (fb.malformed) {
       totals_.rtcpMalformed++;
       continue;
@@ -310,7 +353,7 @@ void CaptureSession::handleIncomingDatagrams() {
   }
 }
 
-void CaptureSession::applyPendingChanges() {
+void VideoSession::applyPendingChanges() {
   VideoReconfigure changes;
   {
     std::lock_guard<std::mutex> lock(controlMutex_);
@@ -330,7 +373,7 @@ void CaptureSession::applyPendingChanges() {
   if (changes.height) requestedHeight_ = *changes.height;
 
   int outW, outH;
-  outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+  outputSize(source_->width(), source_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
   const EncoderSettings& cur = encoder_->settings();
   bool needReopen = fps_ != oldFps || keyframeIntervalSec_ != oldKeyint || outW != cur.width ||
                     outH != cur.height;
@@ -339,7 +382,7 @@ void CaptureSession::applyPendingChanges() {
   try {
     if (needReopen) {
       encoder_->reopen(encoderSettingsFor(outW, outH));
-      converter_.configure(capture_->width(), capture_->height(), outW, outH,
+      converter_.configure(source_->width(), source_->height(), outW, outH,
                            encoder_->inputFormat());
       keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
     } else if (encoder_->setBitrate(bitrateKbps_)) {
@@ -353,61 +396,59 @@ void CaptureSession::applyPendingChanges() {
     keyframeIntervalSec_ = oldKeyint;
     requestedWidth_ = oldReqW;
     requestedHeight_ = oldReqH;
-    outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+    outputSize(source_->width(), source_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
     encoder_->reopen(encoderSettingsFor(outW, outH));
-    converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
+    converter_.configure(source_->width(), source_->height(), outW, outH, encoder_->inputFormat());
     keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
     return;
   }
-  if (started_) {
-    // A faster frame rate takes effect now, not after the old (longer) interval.
-    int64_t soonest = MediaClock::nowNs() + frameIntervalNs();
-    if (nextFrameNs_ > soonest) nextFrameNs_ = soonest;
-  }
+  // A faster frame rate takes effect now, not after the old (longer) interval.
+  int64_t soonest = MediaClock::nowNs() + frameIntervalNs();
+  if (nextFrameNs_ > soonest) nextFrameNs_ = soonest;
   events_.postLog(false, "reconfigured: " + std::to_string(outW) + "x" + std::to_string(outH) + "@" +
                      std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
                      " kb/s, keyframe every " + std::to_string(keyframeIntervalSec_) + " s" +
                      (needReopen ? " (encoder re-opened)" : " (in place)"));
 }
 
-void CaptureSession::applyOutputGeometry(bool screenChanged) {
+void VideoSession::applyOutputGeometry(bool screenChanged) {
   int outW, outH;
-  outputSize(capture_->width(), capture_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
+  outputSize(source_->width(), source_->height(), requestedWidth_, requestedHeight_, &outW, &outH);
   const EncoderSettings& cur = encoder_->settings();
   if (outW != cur.width || outH != cur.height) {
     encoder_->reopen(encoderSettingsFor(outW, outH));
     keyframeRequests_.fetch_or(bit(KeyframeReason::kReconfigure));
   }
-  converter_.configure(capture_->width(), capture_->height(), outW, outH, encoder_->inputFormat());
+  converter_.configure(source_->width(), source_->height(), outW, outH, encoder_->inputFormat());
   if (screenChanged) {
-    events_.postLog(false, "screen size changed to " + std::to_string(capture_->width()) + "x" +
-                       std::to_string(capture_->height()) + "; encoding " + std::to_string(outW) +
+    events_.postLog(false, "screen size changed to " + std::to_string(source_->width()) + "x" +
+                       std::to_string(source_->height()) + "; encoding " + std::to_string(outW) +
                        "x" + std::to_string(outH));
   }
 }
 
-void CaptureSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
-  X11Capture::GrabResult grabbed = capture_->grab();
+void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
+  ScreenSource::GrabResult grabbed = source_->grab(&frame_);
   switch (grabbed) {
-    case X11Capture::GrabResult::kConnectionLost:
+    case ScreenSource::GrabResult::kConnectionLost:
       throw DeskcastError(errc::kDisplayLost,
-                          "lost the connection to X display '" + capture_->displayName() +
+                          "lost the connection to X display '" + source_->displayName() +
                               "' (did the X server exit?); stop() this session and create a new "
                               "one when the display is back");
-    case X11Capture::GrabResult::kFailed:
-      if (++consecutiveCaptureFailures_ == 1) events_.postLog(true, capture_->lastError());
+    case ScreenSource::GrabResult::kFailed:
+      if (++consecutiveCaptureFailures_ == 1) events_.postLog(true, source_->lastError());
       if (consecutiveCaptureFailures_ >= static_cast<unsigned>(3 * fps_) + 3) {
         throw DeskcastError(errc::kCaptureFailed,
-                            "screen capture keeps failing on '" + capture_->displayName() +
-                                "': " + capture_->lastError());
+                            "screen capture keeps failing on '" + source_->displayName() +
+                                "': " + source_->lastError());
       }
       deferredKeyframeMask_ |= keyframeMask;  // honoured by the next (regularly paced) frame
       return;
-    case X11Capture::GrabResult::kResized:
+    case ScreenSource::GrabResult::kResized:
       applyOutputGeometry(true);
       keyframeMask |= keyframeRequests_.exchange(0);
       break;
-    case X11Capture::GrabResult::kOk:
+    case ScreenSource::GrabResult::kOk:
       break;
   }
   consecutiveCaptureFailures_ = 0;
@@ -415,7 +456,7 @@ void CaptureSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   windowFrames_++;
   const int64_t captured = MediaClock::nowNs();
 
-  converter_.convert(capture_->pixels(), capture_->stride(), encoder_->inputFrame());
+  converter_.convert(frame_.pixels, frame_.stride, encoder_->inputFrame());
   const int64_t converted = MediaClock::nowNs();
 
   currentRtpTimestamp_ =
@@ -433,7 +474,7 @@ void CaptureSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   }
 }
 
-void CaptureSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*keyframe*/) {
+void VideoSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*keyframe*/) {
   totals_.framesEncoded++;
   size_t count = h264::splitAnnexB(data, size, nals_.data(), nals_.size());
   if (count > nals_.size()) {  // unusually many slices: grow once, keep the capacity
@@ -487,7 +528,7 @@ void CaptureSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*ke
   }
 }
 
-void CaptureSession::onRtpPacket(const uint8_t* packet, size_t size, size_t payloadSize) {
+void VideoSession::onRtpPacket(const uint8_t* packet, size_t size, size_t payloadSize) {
   int err = socket_->send(packet, size);
   if (err != 0) {
     frameSendFailed_ = true;
@@ -500,7 +541,7 @@ void CaptureSession::onRtpPacket(const uint8_t* packet, size_t size, size_t payl
   rtpOctetCount_ += static_cast<uint32_t>(payloadSize);
 }
 
-void CaptureSession::noteSendError(int err) {
+void VideoSession::noteSendError(int err) {
   sendErrors_++;
   sendErrorsSinceWarn_++;
   lastSendErrno_ = err;
@@ -521,26 +562,26 @@ void CaptureSession::noteSendError(int err) {
   sendErrorsSinceWarn_ = 0;
 }
 
-void CaptureSession::maybeSendSenderReport(int64_t nowNs) {
+void VideoSession::maybeSendSenderReport(int64_t nowNs) {
   if (rtpPacketCount_ == 0) return;
   bool urgent = senderReportNow_.exchange(false);
   if (!urgent && nowNs - lastSenderReportNs_ < kSenderReportIntervalNs) return;
   lastSenderReportNs_ = nowNs;
   const MediaClock& clock = MediaClock::instance();
   rtcp::SenderReport sr;
-  sr.ssrc = ssrc_;
+  sr.ssrc = config_.ssrc;
   sr.ntpTimestamp = clock.ntpTimestamp(nowNs);
   sr.rtpTimestamp = clock.rtpTimestamp(nowNs, MediaClock::kVideoClockRate, rtpTimestampOffset_);
   sr.packetCount = rtpPacketCount_;
   sr.octetCount = rtpOctetCount_;
   uint8_t buffer[rtcp::kMaxCnameLength + 64];
-  size_t size = rtcp::buildSenderReport(sr, cname_, buffer, sizeof buffer);
+  size_t size = rtcp::buildSenderReport(sr, config_.cname, buffer, sizeof buffer);
   if (size == 0) return;
   int err = socket_->send(buffer, size);
   if (err != 0) noteSendError(err);
 }
 
-void CaptureSession::maybeEmitStats(int64_t nowNs) {
+void VideoSession::maybeEmitStats(int64_t nowNs) {
   int64_t elapsed = nowNs - windowStartNs_;
   if (elapsed < kStatsIntervalNs) return;
   SessionEvent event;

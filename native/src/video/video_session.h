@@ -1,10 +1,14 @@
-// The video pipeline: one thread that captures the X screen at the configured fps, converts,
-// encodes H.264, packetizes RTP and sends it (plus RTCP SRs) over one UDP socket, and reacts to
-// RTCP PLI/FIR arriving on that socket with an IDR.
+// The video pipeline: one thread that grabs the screen from a ScreenSource at the configured
+// fps, converts, encodes H.264, packetizes RTP and sends it (plus RTCP SRs) over one UDP
+// socket, and reacts to RTCP PLI/FIR arriving on that socket with an IDR.
 //
 // ONE session per process (constructing a second while one is active throws). It is
 // reconfigured in place — fps, bitrate, keyframe interval, output size, and screen size
 // changes — and never re-created. No allocation and no JS call on the per-frame path.
+//
+// Threads: the owner (the JS thread) constructs, reconfigures, re-points and stops; start()
+// blocks on the display server, encoder probing and name resolution, so the binding runs it on
+// a worker thread; the pipeline thread it launches does the rest.
 #pragma once
 
 #include <atomic>
@@ -16,20 +20,21 @@
 #include <thread>
 #include <vector>
 
+#include "capture/screen_source.h"
+#include "capture/screen_source_factory.h"
+#include "common/process_slot.h"
+#include "common/session_events.h"
+#include "common/wake_event.h"
+#include "net/udp_socket.h"
+#include "rtp/rtp_packetizer.h"
 #include "video/color_convert.h"
 #include "video/h264_encoder.h"
 #include "video/h264_nal.h"
-#include "common/process_slot.h"
-#include "rtp/rtp_packetizer.h"
-#include "common/session_events.h"
-#include "net/udp_socket.h"
-#include "common/wake_event.h"
-#include "capture/x11_capture.h"
 
 namespace deskcast {
 
 struct VideoSessionConfig {
-  std::string display;
+  ScreenSourceConfig screen;
   int fps = 30;
   int bitrateKbps = 3000;
   double keyframeIntervalSec = 2.0;
@@ -41,7 +46,6 @@ struct VideoSessionConfig {
   uint32_t ssrc = 0;
   uint8_t payloadType = 96;
   std::string cname;
-  bool drawCursor = true;
 };
 
 struct VideoReconfigure {
@@ -59,31 +63,46 @@ struct VideoStartInfo {
   std::vector<SkippedEncoder> skipped;
 };
 
-class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
+class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
  public:
-  // Opens the display, the encoder and the socket. Throws DeskcastError with advice.
-  // `events` must outlive the session.
-  CaptureSession(const VideoSessionConfig& config, EventSink& events);
-  ~CaptureSession() override;
-  CaptureSession(const CaptureSession&) = delete;
-  CaptureSession& operator=(const CaptureSession&) = delete;
+  // Opens nothing: takes the process's one video slot (throws ERR_SESSION_ACTIVE) and creates
+  // the (unopened) screen source. `events` must outlive the session.
+  VideoSession(const VideoSessionConfig& config, EventSink& events);
+  ~VideoSession() override;
+  VideoSession(const VideoSession&) = delete;
+  VideoSession& operator=(const VideoSession&) = delete;
 
-  // Starts the pipeline thread. Throws DeskcastError(ERR_SESSION_STATE) if not startable.
+  // Opens the screen source, the encoder (walking the backend chain) and the socket, then
+  // starts the pipeline thread. Blocking: call it off the JS thread. Throws DeskcastError with
+  // advice; ERR_SESSION_STATE when stopped, started twice, or cancelled meanwhile. After a
+  // failure the session holds no handles (stop() it to free the process slot).
   VideoStartInfo start();
-  // Applied by the pipeline thread before its next frame. Throws ERR_SESSION_STATE when stopped.
+  // Makes a start() running on another thread give up after its current step. Non-blocking.
+  void cancelStart() noexcept;
+  // Applied by the pipeline thread before its next frame (by start() when it has not run yet).
+  // Throws ERR_SESSION_STATE when stopped or failed.
   void reconfigure(const VideoReconfigure& changes);
-  // Re-points RTP/RTCP (same local port). Throws ERR_SOCKET / ERR_SESSION_STATE.
+  // Re-points RTP/RTCP (same local port); before start() has opened the socket, start() uses
+  // it. Resolves `host` on the calling thread. Throws ERR_SOCKET / ERR_SESSION_STATE.
   void setDestination(const std::string& host, uint16_t port);
   // Forces an IDR on the next frame (sent immediately). No-op once stopped.
   void requestKeyframe() noexcept;
-  // Joins the thread and releases every handle. Idempotent.
+  // Joins the thread and releases every handle; waits for a start() in progress on another
+  // thread (cancelStart() first to keep that short). Idempotent.
   void stop() noexcept;
 
-  uint16_t localPort() const noexcept { return localPort_; }
+  // 0 until start() has opened the socket.
+  uint16_t localPort() const noexcept { return localPort_.load(); }
+
+  // The message of the ERR_SESSION_STATE error a cancelled start() throws.
+  static const char* const kStoppedWhileStarting;
 
  private:
   static constexpr size_t kSampleWindow = 256;
 
+  void openPipeline();
+  void throwIfCancelled() const;
+  void releaseHandles() noexcept;
   void run() noexcept;
   void pipelineLoop();
   void waitUntil(int64_t deadlineNs);
@@ -102,33 +121,36 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   void onRtpPacket(const uint8_t* packet, size_t size, size_t payloadSize) override;
 
   // --- fixed at construction
-  std::unique_ptr<ProcessSlot<CaptureSession>> slot_;
+  std::unique_ptr<ProcessSlot<VideoSession>> slot_;
   EventSink& events_;
-  const uint32_t ssrc_;
-  const std::string cname_;
+  const VideoSessionConfig config_;
   const uint32_t rtpTimestampOffset_;
-  uint16_t localPort_ = 0;
+  std::atomic<uint16_t> localPort_{0};
 
-  // --- owned handles (pipeline thread while running, JS thread otherwise)
-  std::unique_ptr<X11Capture> capture_;
+  // --- owned handles (start() while opening, then the pipeline thread; stop() releases them)
+  std::unique_ptr<ScreenSource> source_;
   std::unique_ptr<H264Encoder> encoder_;
-  std::unique_ptr<UdpSocket> socket_;
+  std::unique_ptr<UdpSocket> socket_;  // set under controlMutex_: setDestination() may race start()
   std::unique_ptr<H264RtpPacketizer> packetizer_;
   ColorConverter converter_;
-  std::unique_ptr<WakeEvent> wake_;
+  std::unique_ptr<WakeEvent> wake_;  // from construction: control calls may signal any time
   std::thread thread_;
 
-  // --- control (JS thread → pipeline thread)
+  // --- lifecycle: start() (worker thread) and stop() (owner) exclude each other
+  std::mutex lifecycleMutex_;
+  bool started_ = false;  // guarded by lifecycleMutex_
+  std::atomic<bool> stopped_{false};
+
+  // --- control (owner → pipeline thread)
   std::mutex controlMutex_;
-  VideoReconfigure pending_;           // guarded by controlMutex_
-  std::string destinationText_;        // guarded by controlMutex_
+  VideoReconfigure pending_;                     // guarded by controlMutex_
+  std::string destinationText_;                  // guarded by controlMutex_
+  std::optional<SocketAddress> newDestination_;  // guarded; set before the socket exists
   std::atomic<bool> hasPending_{false};
   std::atomic<uint32_t> keyframeRequests_{0};  // bit per KeyframeReason
   std::atomic<bool> senderReportNow_{false};
-  std::atomic<bool> stopRequested_{false};
+  std::atomic<bool> stopRequested_{false};     // also cancels a start() in progress
   std::atomic<bool> failed_{false};
-  bool started_ = false;
-  bool stopped_ = false;
 
   // --- pipeline state (pipeline thread only)
   int fps_;
@@ -137,6 +159,8 @@ class CaptureSession final : private EncodedPacketSink, private RtpPacketSink {
   int requestedWidth_;
   int requestedHeight_;
   int64_t nextFrameNs_ = 0;
+  bool frameNeeded_ = false;  // the source asked for a frame before the next tick
+  BgrxFrame frame_;
   uint32_t currentRtpTimestamp_ = 0;
   std::optional<KeyframeReason> forcedKeyframeReason_;
   uint32_t deferredKeyframeMask_ = 0;  // requests a failed grab could not serve yet

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { ModuleHealth } from '../health/health.js';
 import { createLogger } from '../util/logger.js';
-import { captureMetrics } from './captureMetrics.js';
-import { loadNativeAddon, type EncoderChoice, type NativeVideoStats, type VideoSession } from './nativeAddon.js';
+import { loadNativeAddon, type EncoderChoice, type NativeVideoStats, type VideoSession, type VideoStartInfo } from '../native/nativeAddon.js';
+import { videoMetrics } from './videoMetrics.js';
 
 const log = createLogger('capture');
 
-export interface CaptureBridgeOptions {
+export interface VideoBridgeOptions {
   display: string;
   fps: number;
   bitrateKbps: number;
@@ -18,7 +18,7 @@ export interface CaptureBridgeOptions {
   destination: { host: string; port: number };
 }
 
-export interface CaptureStatus {
+export interface VideoStatus {
   state: 'running' | 'failed' | 'stopped';
   encoder: string;
   width: number;
@@ -27,9 +27,9 @@ export interface CaptureStatus {
   error?: string;
 }
 
-export interface CaptureBridgeEvents {
+export interface VideoBridgeEvents {
   /** Encoder, size or state changed: viewers' status line should follow. */
-  statusChanged: [CaptureStatus];
+  statusChanged: [VideoStatus];
   stats: [NativeVideoStats];
 }
 
@@ -40,27 +40,27 @@ const RETRY_DELAY_MS = 3000;
  * Owns the process's one native video session: starts it, feeds its stats to metrics,
  * re-points it when the ingest moves, and restarts it after a fatal pipeline error.
  */
-export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
-  readonly #options: CaptureBridgeOptions;
+export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
+  readonly #options: VideoBridgeOptions;
   #session: VideoSession | undefined;
-  #status: CaptureStatus;
+  #status: VideoStatus;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  /** Starts capture; throws (with what to do) if the first start fails. */
-  static start(options: CaptureBridgeOptions): CaptureBridge {
-    const bridge = new CaptureBridge(options);
-    bridge.#open();
+  /** Starts capture; rejects (with what to do) if the first start fails. */
+  static async start(options: VideoBridgeOptions): Promise<VideoBridge> {
+    const bridge = new VideoBridge(options);
+    await bridge.#open();
     return bridge;
   }
 
-  private constructor(options: CaptureBridgeOptions) {
+  private constructor(options: VideoBridgeOptions) {
     super();
     this.#options = { ...options, destination: { ...options.destination } };
     this.#status = { state: 'stopped', encoder: '', width: 0, height: 0, fps: options.fps };
   }
 
-  get status(): CaptureStatus {
+  get status(): VideoStatus {
     return { ...this.#status };
   }
 
@@ -88,12 +88,12 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
   close(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
-    this.#session?.stop();
+    this.#session?.stop(); // a start still pending rejects; #open() sees #stopped
     this.#session = undefined;
     this.#setStatus({ state: 'stopped' });
   }
 
-  #open(): void {
+  async #open(): Promise<void> {
     const o = this.#options;
     const { VideoSession } = loadNativeAddon();
     const session = new VideoSession({
@@ -114,7 +114,7 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
             break;
           case 'error':
             // Leave the native callback before stopping the session it came from.
-            setImmediate(() => this.#onFatal(`${event.message} [${event.code}]`));
+            setImmediate(() => this.#onFatal(session, `${event.message} [${event.code}]`));
             break;
           case 'log':
             (event.level === 'warn' ? log.warn : log.info)(event.message);
@@ -125,38 +125,41 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
         }
       },
     });
-    let started;
+    // Known while starting, so that setDestination() and stop() reach it.
+    this.#session = session;
+    let started: VideoStartInfo;
     try {
-      started = session.start();
+      started = await session.start();
     } catch (err) {
-      session.stop();
+      if (this.#session === session) this.#session = undefined; // a failed start released the session
       throw err;
     }
-    this.#session = session; // the session itself logs the encoder chosen and why others were skipped
-    captureMetrics.encoder.reset();
-    captureMetrics.encoder.set({ encoder: started.encoder }, 1);
+    // the session itself logs the encoder chosen and why others were skipped
+    videoMetrics.encoder.reset();
+    videoMetrics.encoder.set({ encoder: started.encoder }, 1);
     this.#setStatus({ state: 'running', encoder: started.encoder, width: started.width, height: started.height, error: undefined });
   }
 
   #onStats(stats: NativeVideoStats): void {
-    captureMetrics.fps.set(stats.captureFps);
-    captureMetrics.captureMs.set(stats.captureMsAvg);
-    captureMetrics.convertMs.set(stats.convertMsAvg);
-    captureMetrics.encodeMs.set(stats.encodeMsAvg);
-    captureMetrics.width.set(stats.width);
-    captureMetrics.height.set(stats.height);
-    captureMetrics.keyframes.set(stats.keyframesSent);
-    captureMetrics.rtpBytes.set(stats.bytesSent);
+    videoMetrics.fps.set(stats.captureFps);
+    videoMetrics.captureMs.set(stats.captureMsAvg);
+    videoMetrics.convertMs.set(stats.convertMsAvg);
+    videoMetrics.encodeMs.set(stats.encodeMsAvg);
+    videoMetrics.width.set(stats.width);
+    videoMetrics.height.set(stats.height);
+    videoMetrics.keyframes.set(stats.keyframesSent);
+    videoMetrics.rtpBytes.set(stats.bytesSent);
     if (stats.width !== this.#status.width || stats.height !== this.#status.height || stats.encoder !== this.#status.encoder) {
       this.#setStatus({ width: stats.width, height: stats.height, encoder: stats.encoder });
     }
     this.emit('stats', stats);
   }
 
-  #onFatal(message: string): void {
-    captureMetrics.errors.inc();
+  #onFatal(session: VideoSession, message: string): void {
+    if (this.#session !== session) return; // already stopped or replaced
+    videoMetrics.errors.inc();
     log.error(`capture stopped: ${message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
-    this.#session?.stop();
+    session.stop();
     this.#session = undefined;
     this.#setStatus({ state: 'failed', error: message });
     this.#scheduleRetry();
@@ -165,17 +168,16 @@ export class CaptureBridge extends EventEmitter<CaptureBridgeEvents> {
   #scheduleRetry(): void {
     if (this.#stopped) return;
     this.#retryTimer = setTimeout(() => {
-      try {
-        this.#open();
-      } catch (err) {
+      this.#open().catch((err: unknown) => {
+        if (this.#stopped) return; // stop() cancelled this start
         log.error(`capture restart failed: ${(err as Error).message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
         this.#setStatus({ state: 'failed', error: (err as Error).message });
         this.#scheduleRetry();
-      }
+      });
     }, RETRY_DELAY_MS);
   }
 
-  #setStatus(patch: Partial<CaptureStatus>): void {
+  #setStatus(patch: Partial<VideoStatus>): void {
     this.#status = { ...this.#status, ...patch };
     this.emit('statusChanged', this.status);
   }

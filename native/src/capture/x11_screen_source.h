@@ -1,4 +1,4 @@
-// X11 screen capture: MIT-SHM XShmGetImage of the root window with the cursor composited in
+// The X11 screen source: MIT-SHM XShmGetImage of the root window with the cursor composited in
 // (XFixes). Detects screen size changes (RandR resizes the root window) and re-allocates its
 // shared-memory image in place. Allocation-free per frame.
 #pragma once
@@ -10,39 +10,31 @@
 #include <string>
 #include <vector>
 
+#include "capture/screen_source.h"
 #include "x11/x11_display.h"
 
 namespace deskcast {
 
 class ShmImage;
 
-class X11Capture {
+class X11ScreenSource final : public ScreenSource {
  public:
-  enum class GrabResult {
-    kOk,              // pixels() holds a fresh frame
-    kResized,         // the screen size changed; the image was re-allocated and holds a frame
-    kFailed,          // this grab failed (lastError() says why); the session may retry
-    kConnectionLost,  // the X server went away; fatal
-  };
+  // Remembers the display; nothing is opened before open().
+  X11ScreenSource(std::string displayName, bool drawCursor);
+  ~X11ScreenSource() override;
+  X11ScreenSource(const X11ScreenSource&) = delete;
+  X11ScreenSource& operator=(const X11ScreenSource&) = delete;
 
   // Opens the display and allocates the shared-memory image. Throws DeskcastError
   // (ERR_DISPLAY_OPEN, ERR_NO_MIT_SHM, ERR_UNSUPPORTED_VISUAL) with advice.
-  X11Capture(const std::string& displayName, bool drawCursor);
-  ~X11Capture();
-  X11Capture(const X11Capture&) = delete;
-  X11Capture& operator=(const X11Capture&) = delete;
+  void open() override;
+  GrabResult grab(BgrxFrame* frame) override;
 
-  // Captures the whole screen. May throw DeskcastError if re-allocation after a resize fails.
-  GrabResult grab();
-
-  // BGRX pixels (little-endian 0x00RRGGBB words) of the last grab.
-  const uint8_t* pixels() const noexcept;
-  int width() const noexcept { return width_; }
-  int height() const noexcept { return height_; }
-  int stride() const noexcept;
-  const std::string& lastError() const noexcept { return lastError_; }
-  const std::string& displayName() const noexcept { return display_->name(); }
-  bool cursorSupported() const noexcept { return xfixesEventBase_ >= 0; }
+  int width() const noexcept override { return width_; }
+  int height() const noexcept override { return height_; }
+  const std::string& lastError() const noexcept override { return lastError_; }
+  const std::string& displayName() const noexcept override { return displayName_; }
+  bool cursorSupported() const noexcept override { return xfixesEventBase_ >= 0; }
 
  private:
   void allocateImage(int width, int height);
@@ -50,10 +42,11 @@ class X11Capture {
   void refreshCursorImage();
   void compositeCursor() noexcept;
 
+  const std::string displayName_;
   std::unique_ptr<X11Display> display_;
-  Window root_;
-  Visual* visual_;
-  int depth_;
+  Window root_ = 0;
+  Visual* visual_ = nullptr;
+  int depth_ = 0;
   int width_ = 0;
   int height_ = 0;
   int pendingWidth_ = 0;   // size announced by ConfigureNotify, applied on the next grab

@@ -1,4 +1,4 @@
-#include "capture/x11_capture.h"
+#include "capture/x11_screen_source.h"
 
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+
+#include <utility>
 
 #include "common/errors.h"
 
@@ -97,8 +99,12 @@ class ShmImage {
   bool attached_ = false;
 };
 
-X11Capture::X11Capture(const std::string& displayName, bool drawCursor)
-    : display_(X11Display::open(displayName)), drawCursor_(drawCursor) {
+X11ScreenSource::X11ScreenSource(std::string displayName, bool drawCursor)
+    : displayName_(std::move(displayName)), drawCursor_(drawCursor) {}
+
+void X11ScreenSource::open() {
+  const std::string& displayName = displayName_;
+  display_ = X11Display::open(displayName);
   Display* dpy = display_->get();
   int screen = DefaultScreen(dpy);
   root_ = RootWindow(dpy, screen);
@@ -141,11 +147,11 @@ X11Capture::X11Capture(const std::string& displayName, bool drawCursor)
   }
 }
 
-X11Capture::~X11Capture() {
+X11ScreenSource::~X11ScreenSource() {
   image_.reset();  // detach the segment while the display is still open
 }
 
-void X11Capture::allocateImage(int width, int height) {
+void X11ScreenSource::allocateImage(int width, int height) {
   image_.reset();  // release the old segment first: peak memory stays at one image
   image_ = std::make_unique<ShmImage>(*display_, visual_, depth_, width, height);
   width_ = width;
@@ -154,13 +160,7 @@ void X11Capture::allocateImage(int width, int height) {
   pendingHeight_ = height;
 }
 
-const uint8_t* X11Capture::pixels() const noexcept {
-  return reinterpret_cast<const uint8_t*>(image_->image()->data);
-}
-
-int X11Capture::stride() const noexcept { return image_->image()->bytes_per_line; }
-
-void X11Capture::processEvents() {
+void X11ScreenSource::processEvents() {
   Display* dpy = display_->get();
   while (XPending(dpy) > 0) {
     XEvent event;
@@ -174,7 +174,7 @@ void X11Capture::processEvents() {
   }
 }
 
-X11Capture::GrabResult X11Capture::grab() {
+ScreenSource::GrabResult X11ScreenSource::grab(BgrxFrame* frame) {
   if (display_->connectionLost()) return GrabResult::kConnectionLost;
   processEvents();
   if (display_->connectionLost()) return GrabResult::kConnectionLost;
@@ -212,10 +212,15 @@ X11Capture::GrabResult X11Capture::grab() {
     compositeCursor();
   }
   if (display_->connectionLost()) return GrabResult::kConnectionLost;
+  const XImage* image = image_->image();
+  frame->pixels = reinterpret_cast<const uint8_t*>(image->data);
+  frame->width = width_;
+  frame->height = height_;
+  frame->stride = image->bytes_per_line;
   return resized ? GrabResult::kResized : GrabResult::kOk;
 }
 
-void X11Capture::refreshCursorImage() {
+void X11ScreenSource::refreshCursorImage() {
   cursorDirty_ = false;
   XFixesCursorImage* cursor = XFixesGetCursorImage(display_->get());
   if (cursor == nullptr) {
@@ -233,7 +238,7 @@ void X11Capture::refreshCursorImage() {
   XFree(cursor);
 }
 
-void X11Capture::compositeCursor() noexcept {
+void X11ScreenSource::compositeCursor() noexcept {
   if (cursorWidth_ <= 0 || cursorHeight_ <= 0) return;
   Window rootReturn, childReturn;
   int rootX, rootY, winX, winY;

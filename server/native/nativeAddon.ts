@@ -2,8 +2,12 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../util/projectRoot.js';
+import type { NativeAudioEvent, NativeVideoEvent, VideoStartInfo } from './addonEvents.js';
 
-// The JS face of native/ (node-addon-api). Keep in step with native/src/js/addon.cc.
+export type { NativeAudioEvent, NativeAudioStats, NativeVideoEvent, NativeVideoStats, VideoStartInfo } from './addonEvents.js';
+
+// The JS face of native/ (node-addon-api): native/src/js/js_video_session.cc,
+// js_audio_session.cc and js_session_wrap.h. The events are declared in addonEvents.ts.
 
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc' | 'vaapi';
 
@@ -23,48 +27,21 @@ export interface VideoSessionOptions {
   onEvent: (event: NativeVideoEvent) => void;
 }
 
-export interface NativeVideoStats {
-  type: 'stats';
-  framesCaptured: number;
-  framesEncoded: number;
-  framesSent: number;
-  keyframesSent: number;
-  packetsSent: number;
-  bytesSent: number;
-  captureFps: number;
-  captureMsAvg: number;
-  convertMsAvg: number;
-  encodeMsAvg: number;
-  captureMsP50: number;
-  convertMsP50: number;
-  encodeMsP50: number;
-  width: number;
-  height: number;
-  encoder: string;
-  pliReceived: number;
-  firReceived: number;
-  rtcpMalformed: number;
-}
-
-export type NativeVideoEvent =
-  | NativeVideoStats
-  | { type: 'keyframe'; reason: 'start' | 'pli' | 'fir' | 'interval' | 'request' | 'reconfigure' }
-  | { type: 'error'; code: string; message: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
-
-export interface VideoStartResult {
-  encoder: string;
-  width: number;
-  height: number;
-  skipped: { encoder: string; reason: string }[];
-}
-
+/**
+ * The process's one video pipeline. The constructor only validates (a bad option throws a
+ * TypeError, ERR_INVALID_OPTION; a second live session throws ERR_SESSION_ACTIVE); start()
+ * opens the display, probes the encoders and opens the socket off the JS thread, and rejects
+ * with the DeskcastError `code` (ERR_DISPLAY_OPEN, ERR_NO_ENCODER, ...), after which the
+ * session is released. stop() during a pending start() cancels it: the promise rejects with
+ * ERR_SESSION_STATE once everything is released, and a new session may follow.
+ */
 export interface VideoSession {
-  start(): VideoStartResult;
+  start(): Promise<VideoStartInfo>;
   reconfigure(opts: { fps?: number; bitrateKbps?: number; width?: number; height?: number; keyframeIntervalSec?: number }): void;
   setDestination(host: string, port: number): void;
   requestKeyframe(): void;
   stop(): void;
+  /** The RTP/RTCP socket's local port; 0 until start() has resolved. */
   readonly localPort: number;
 }
 
@@ -84,12 +61,7 @@ export interface AudioSessionOptions {
   onEvent: (event: NativeAudioEvent) => void;
 }
 
-export type NativeAudioEvent =
-  | { type: 'state'; state: 'connecting' | 'connected' | 'disconnected'; reason: string; source: string }
-  | { type: 'stats'; chunksCaptured: number; packetsSent: number; bytesSent: number; encodeMsAvg: number }
-  | { type: 'error'; code: string; message: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
-
+/** start() stays synchronous: it only starts libpulse's thread, which connects by itself. */
 export interface AudioSession {
   start(): void;
   setDestination(host: string, port: number): void;

@@ -1,7 +1,7 @@
 import { Counter, Gauge } from 'prom-client';
 import { registry } from '../metrics/registry.js';
 
-export const captureMetrics = {
+export const videoMetrics = {
   fps: new Gauge({ name: 'deskcast_capture_fps', help: 'Frames captured per second (last second).', registers: [registry] }),
   captureMs: new Gauge({ name: 'deskcast_capture_ms', help: 'Mean time to grab one frame from X, ms.', registers: [registry] }),
   convertMs: new Gauge({ name: 'deskcast_convert_ms', help: 'Mean BGRX to I420 conversion time, ms.', registers: [registry] }),

@@ -1,0 +1,62 @@
+// What the video pipeline needs from a capture backend: BGRX frames of the whole screen, on
+// demand, from memory the backend owns (an X MIT-SHM segment today; a wl_shm buffer or a
+// PipeWire buffer later). VideoSession calls everything here from one thread at a time (the
+// start worker for open(), then the pipeline thread), so implementations need no locking.
+// Nothing here may allocate per frame.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace deskcast {
+
+// One captured frame: little-endian 0x00RRGGBB words, `stride` bytes per row. It points into
+// the source's own buffer and stays valid until the next grab() or until the source is closed.
+struct BgrxFrame {
+  const uint8_t* pixels = nullptr;
+  int width = 0;
+  int height = 0;
+  int stride = 0;
+};
+
+class ScreenSource {
+ public:
+  enum class GrabResult {
+    kOk,              // the frame holds fresh pixels
+    kResized,         // the screen size changed; the frame holds fresh pixels at the new size
+    kFailed,          // this grab failed (lastError() says why); the pipeline retries later
+    kConnectionLost,  // the display server went away; fatal for the session
+  };
+
+  virtual ~ScreenSource() = default;
+
+  // Connects to the display server and allocates the capture buffer, so that width() and
+  // height() are known. Blocking; throws DeskcastError with advice (no display, missing
+  // extension or protocol, unsupported pixel format).
+  virtual void open() = 0;
+
+  // Captures the whole screen (cursor included when cursorSupported()) into `frame`.
+  // May throw DeskcastError when re-allocating after a size change fails.
+  virtual GrabResult grab(BgrxFrame* frame) = 0;
+
+  // The current screen size: what the next grab() delivers unless it reports kResized.
+  virtual int width() const noexcept = 0;
+  virtual int height() const noexcept = 0;
+  // Why the last grab() failed.
+  virtual const std::string& lastError() const noexcept = 0;
+  // The display as the user named it (for messages): ":0", "wayland-1", ...
+  virtual const std::string& displayName() const noexcept = 0;
+  // False when the backend cannot draw the cursor into frames (the session logs a warning).
+  virtual bool cursorSupported() const noexcept = 0;
+
+  // Event-driven backends (X damage, a compositor's frame-ready, a PipeWire stream) return a
+  // file descriptor that becomes readable when they have news; the pipeline waits on it with
+  // its frame timer and RTCP socket instead of busy-polling. -1: paced by the frame timer only.
+  virtual int waitFd() const noexcept { return -1; }
+  // Called on the pipeline thread when waitFd() is readable: consume the news (so the fd is no
+  // longer readable) and return true when a frame is needed now rather than at the next tick
+  // (the pipeline then grabs at once and restarts its frame cadence from there).
+  virtual bool onWaitFdReadable() { return false; }
+};
+
+}  // namespace deskcast
