@@ -32,6 +32,9 @@ export class RemoteInput {
   #moveScheduled = false;
   /** A Ctrl+V whose text is being put on the desktop's clipboard first. */
   #pasteCode: string | undefined;
+  /** When ControlLeft went down: Windows sends AltGr as a fake ControlLeft plus AltRight. */
+  #controlLeftDownAt = -1;
+  #fakeControl = false;
 
   constructor(video: HTMLVideoElement, sink: HTMLTextAreaElement, signaling: SignalingClient) {
     this.#video = video;
@@ -123,9 +126,32 @@ export class RemoteInput {
     }
     if (!down && e.code === this.#pasteCode) return;
     e.preventDefault();
+    if (this.#isFakeAltGrControl(e, down)) return;
     if (down) this.#pressedCodes.add(e.code || e.key);
     else if (!this.#pressedCodes.delete(e.code || e.key)) return; // its key-down went elsewhere
     this.#send({ type: 'key', code: e.code, key: e.key, down, repeat: e.repeat, mode: this.#mode, modifiers: mods });
+  }
+
+  /**
+   * Windows reports AltGr as ControlLeft + AltRight a moment apart; the desktop must see AltGr
+   * alone, or it would take the character for a Ctrl shortcut. Takes back the fake Ctrl.
+   */
+  #isFakeAltGrControl(e: KeyboardEvent, down: boolean): boolean {
+    if (e.code === 'ControlLeft') {
+      if (down) this.#controlLeftDownAt = e.timeStamp;
+      else if (this.#fakeControl) {
+        this.#fakeControl = false;
+        return true; // its press was already taken back
+      }
+      return false;
+    }
+    if (down && e.code === 'AltRight' && e.key === 'AltGraph' && this.#pressedCodes.has('ControlLeft') && e.timeStamp - this.#controlLeftDownAt < 20) {
+      this.#fakeControl = true;
+      this.#pressedCodes.delete('ControlLeft');
+      const modifiers = { shift: e.shiftKey, ctrl: false, alt: false, meta: e.metaKey, altGraph: true, capsLock: e.getModifierState('CapsLock') };
+      this.#send({ type: 'key', code: 'ControlLeft', key: 'Control', down: false, repeat: false, mode: this.#mode, modifiers });
+    }
+    return false;
   }
 
   async #onPaste(e: ClipboardEvent): Promise<void> {
