@@ -12,6 +12,7 @@ import type { Browser, CDPSession, Page } from 'puppeteer-core';
 import { io } from 'socket.io-client';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import { launchChromium, waitFor } from '../helpers/browser.js';
+import { readWhenLength } from '../helpers/files.js';
 import { startDeskcast } from '../helpers/deskcast.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 
@@ -108,13 +109,7 @@ describe('remote control end to end: Chromium → socket.io → XTest → Xvfb',
   }
 
   async function expectFile(expected: string, timeoutMs = 8000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let text = '';
-    while (Date.now() < deadline) {
-      text = readFileSync(file, { encoding: 'utf8', flag: 'a+' });
-      if (text.length >= expected.length) break;
-      await sleep(50);
-    }
+    await readWhenLength(file, expected.length, timeoutMs);
     await sleep(150); // nothing more may follow
     const why = async (): Promise<string> =>
       `focus ${await xvfb.run('sh', ['-c', 'for w in $(xdotool search --class xterm); do xwininfo -id $w | grep -E "Map State|Absolute"; done']).catch((e: Error) => e.message.slice(0, 80))} pointer ${await xvfb.run('xdotool', ['getmouselocation'])} page ${await viewer.evaluate(() => `${document.activeElement?.id} ${document.body.dataset['controlState']} ${document.getElementById('control-state')?.textContent}`).catch(() => 'closed')}`;

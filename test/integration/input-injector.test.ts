@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InputInjector, NativeInputEvent } from '../../server/native/nativeAddon.js';
+import { readWhenLength } from '../helpers/files.js';
 import { loadNative } from '../helpers/native.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
 
@@ -45,14 +46,7 @@ describe('native InputInjector against a real Xvfb and xterm', () => {
 
   /** Waits until FILE holds `expected` (or more), then compares exactly. */
   const expectFile = async (expected: string, timeoutMs = 5000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    let text = '';
-    while (Date.now() < deadline) {
-      text = readFileSync(file, { encoding: 'utf8', flag: 'a+' });
-      if (text.length >= expected.length) break;
-      await sleep(50);
-    }
-    expect(text).toBe(expected);
+    expect(await readWhenLength(file, expected.length, timeoutMs)).toBe(expected);
   };
 
   async function openTerminal(name: string): Promise<void> {
