@@ -80,6 +80,10 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
     await waitFor(async () => server.audioStatus.state === 'disconnected', 10_000);
     expect(server.audioStatus.state).toBe('disconnected');
     expect(server.audioStatus.reason).not.toBe('');
+    // /healthz, as an operator's probe reads it: degraded, and says why.
+    const health = await page.evaluate(async () => (await fetch('/healthz')).json() as Promise<{ status: string; reasons: string[] }>);
+    expect(health.status).toBe('degraded');
+    expect(health.reasons.some((r) => r.startsWith('audio: '))).toBe(true);
     const frames = await framesDecoded(page);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await framesDecoded(page)).toBeGreaterThan(frames);
@@ -92,6 +96,7 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
     }, 20_000, 0);
     expect(back, `after restart: ${JSON.stringify(await receivedAudioPeak(page))}`).toBeTruthy();
     expect(server.audioStatus.state).toBe('connected');
+    expect(await page.evaluate(async () => ((await (await fetch('/healthz')).json()) as { status: string }).status)).toBe('ok');
     await page.browserContext().close();
     await tones.pop()!.stop();
     await stop(server);
