@@ -28,6 +28,8 @@ const HEARTBEAT_TIMEOUT_MS = 4 * CONTROL_HEARTBEAT_MS;
 /** Input events per connection: sustained rate and burst (a fast typist's burst is a few hundred). */
 const INPUT_RATE_PER_S = 1000;
 const INPUT_BURST = 2000;
+/** X's VoidSymbol: a raw key whose browser key names no keysym (the injector presses the keycode). */
+const VOID_SYMBOL = 0xffffff;
 /** At most one `input.rejected` notice per connection this often. */
 const REJECT_NOTICE_INTERVAL_MS = 1000;
 
@@ -179,7 +181,14 @@ export class RemoteControl {
     if (!input) return;
     this.#lease.heartbeat(viewer.id); // input proves the holder is alive as well
     controlMetrics.inputEvents.inc({ type: event.type });
-    this.#inject(input, event);
+    try {
+      this.#inject(input, event);
+    } catch (err) {
+      // The injector refused what validation let through: a bug to fix, never a crash.
+      controlMetrics.inputDropped.inc({ reason: 'bad-request' });
+      log.error(`input ${JSON.stringify(event)} could not be injected: ${(err as Error).message}`);
+      this.#reject(viewer, 'bad-request', `That input could not be sent to the desktop: ${(err as Error).message}`);
+    }
   }
 
   close(): void {
@@ -208,9 +217,10 @@ export class RemoteControl {
         break;
       case 'key': {
         const keycode = keycodeForCode(event.code);
-        const keysym = event.mode === 'text' ? keysymForKey(event.key, event.code) : 0;
-        if (keysym === 0 && (event.mode === 'text' || keycode === 0)) return; // a dead key or an unknown key: nothing to type
-        input.key({ id: event.code || event.key, keysym, keycode, down: event.down, mode: event.mode });
+        const keysym = keysymForKey(event.key, event.code);
+        // Text mode needs a character (a dead key types nothing by itself); raw mode a physical key.
+        if (event.mode === 'text' ? keysym === 0 : keycode === 0) return;
+        input.key({ id: event.code || event.key, keysym: keysym || VOID_SYMBOL, keycode, down: event.down, mode: event.mode });
         break;
       }
       case 'text':

@@ -83,7 +83,13 @@ export class SignalingServer {
       if (typeof ack !== 'function') return; // nothing to answer to; ignore
       void this.#dispatch(viewer, method, data).then(ack);
     });
-    socket.on('input', (event) => this.#options.onInput(viewer, event));
+    socket.on('input', (event) => {
+      try {
+        this.#options.onInput(viewer, event);
+      } catch (err) {
+        log.error(`viewer ${viewer.id}: input handling failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    });
     socket.on('disconnect', (reason) => {
       log.debug(`viewer ${viewer.id} disconnected (${reason})`);
       viewer.close();

@@ -208,6 +208,37 @@ describe('remote control end to end: Chromium → socket.io → XTest → Xvfb',
     expect(presses).toEqual([5, 5, 5, 4]);
   });
 
+  it('game mode sends physical keys (Y on a de desktop is Z) and relative pointer motion under pointer lock', async () => {
+    await xvfb.run('setxkbmap', ['-display', xvfb.display, 'de']);
+    await openTerminal('raw');
+    await viewer.click('#game-mode');
+    expect(await viewer.$eval('#game-mode', (b) => b.getAttribute('aria-pressed'))).toBe('true');
+    await viewer.keyboard.press('y'); // the physical KeyY: on QWERTZ it is the Z key
+    await viewer.keyboard.press('Enter');
+    await expectFile('z\n');
+
+    const centre = await pagePoint(viewer, 320, 240);
+    await viewer.mouse.click(centre.x, centre.y); // a click in game mode locks the pointer
+    await viewer.waitForFunction(() => document.pointerLockElement?.id === 'input-sink', { timeout: 3000 });
+    const start = /x:(\d+) y:(\d+)/.exec(await xvfb.run('xdotool', ['getmouselocation']))!;
+    const scale = await viewer.evaluate(() => {
+      const v = document.getElementById('screen') as HTMLVideoElement;
+      const r = v.getBoundingClientRect();
+      return Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+    });
+    await viewer.mouse.move(centre.x + 60, centre.y - 30);
+    const expected = { x: Number(start[1]) + Math.round(60 / scale), y: Number(start[2]) - Math.round(30 / scale) };
+    const moved = await waitFor(async () => {
+      const m = /x:(\d+) y:(\d+)/.exec(await xvfb.run('xdotool', ['getmouselocation']))!;
+      const at = { x: Number(m[1]), y: Number(m[2]) };
+      return Math.abs(at.x - expected.x) <= 2 && Math.abs(at.y - expected.y) <= 2 ? at : undefined;
+    }, 3000);
+    expect(moved, `relative motion from ${start[0]} should reach ${JSON.stringify(expected)}`).toBeTruthy();
+    await viewer.evaluate(() => document.exitPointerLock());
+    await viewer.click('#game-mode');
+    await xvfb.run('setxkbmap', ['-display', xvfb.display, 'us']);
+  });
+
   it('drops input from a connection without control and tells it why; admin requests need the admin token', async () => {
     await openTerminal('no-control');
     const rogue = io(`https://127.0.0.1:${server.port}`, { auth: { token: server.token }, transports: ['websocket'], reconnection: false, agent: insecureAgent as never, rejectUnauthorized: false } as never);
