@@ -239,6 +239,32 @@ describe('remote control end to end: Chromium → socket.io → XTest → Xvfb',
     await xvfb.run('setxkbmap', ['-display', xvfb.display, 'us']);
   });
 
+  it('pastes the viewer\'s clipboard into the desktop, and copies the desktop\'s back only when the admin allows it', async () => {
+    const context = viewer.browserContext();
+    await context.overridePermissions(url(''), ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+    await viewer.evaluate(() => navigator.clipboard.writeText('Grüße aus 漢字 ✓'));
+    await viewer.bringToFront();
+    await viewer.focus('#input-sink');
+    await viewer.keyboard.down('Control');
+    await viewer.keyboard.press('v');
+    await viewer.keyboard.up('Control');
+    const desktopClipboard = (): Promise<string> => xvfb.run('xclip', ['-selection', 'clipboard', '-o']).catch(() => '');
+    expect(await waitFor(async () => ((await desktopClipboard()) === 'Grüße aus 漢字 ✓' ? true : undefined), 5000), await desktopClipboard()).toBe(true);
+
+    // Copying back: refused until the admin allows it, then the desktop's clipboard reaches the viewer's.
+    expect(await viewer.$eval('#copy-from-desktop', (b) => (b as HTMLElement).hidden)).toBe(true);
+    await admin.click('#admin-clipboard');
+    await viewer.waitForSelector('#copy-from-desktop:not([hidden])', { timeout: 3000 });
+    const owner = spawn('xclip', ['-quiet', '-selection', 'clipboard', '-i'], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: ['pipe', 'ignore', 'ignore'] });
+    owner.stdin.end('from the desktop ✓');
+    await sleep(300);
+    await viewer.click('#copy-from-desktop');
+    expect(await waitFor(async () => ((await viewer.evaluate(() => navigator.clipboard.readText())) === 'from the desktop ✓' ? true : undefined), 5000)).toBe(true);
+    owner.kill();
+    await admin.click('#admin-clipboard');
+    await viewer.waitForSelector('#copy-from-desktop[hidden]', { timeout: 3000 });
+  });
+
   it('drops input from a connection without control and tells it why; admin requests need the admin token', async () => {
     await openTerminal('no-control');
     const rogue = io(`https://127.0.0.1:${server.port}`, { auth: { token: server.token }, transports: ['websocket'], reconnection: false, agent: insecureAgent as never, rejectUnauthorized: false } as never);
@@ -250,6 +276,8 @@ describe('remote control end to end: Chromium → socket.io → XTest → Xvfb',
     expect(await rejected).toMatchObject({ code: 'no-control', message: expect.stringMatching(/do not have control/) });
     const grant = await new Promise<{ ok: boolean; error?: { code: string } }>((resolve) => rogue.emit('request', 'admin.grantControl', { viewerId: 'x' }, resolve));
     expect(grant).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const read = await new Promise<{ ok: boolean; error?: { code: string } }>((resolve) => rogue.emit('request', 'clipboard.read', {}, resolve));
+    expect(read).toMatchObject({ ok: false, error: { code: 'no-control' } });
     // Garbage input is answered, not injected, and the server goes on.
     rogue.emit('input', { type: 'pointer', x: 'left' });
     rogue.emit('input', null);
