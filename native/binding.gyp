@@ -10,6 +10,7 @@
         "src/js/js_options.cc",
         "src/js/js_video_session.cc",
         "src/js/test_bindings.cc",
+        "src/js/test_bindings_capture.cc",
         "src/js/test_bindings_input.cc",
         "src/x11/x11_display.cc",
         "src/input/injector_thread.cc",

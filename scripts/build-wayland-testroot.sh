@@ -23,7 +23,10 @@ log() { printf '[deskcast] testroot: %s\n' "$*" >&2; }
 unavailable() { log "unavailable: $*"; exit 2; }
 
 ready() { [ -f "$ROOT/.deskcast-complete" ] && [ -x "$ROOT/usr/bin/sway" ]; }
+# wlroots' SHM allocator needs a /dev/shm its unprivileged user can write to.
+fix_up() { chmod 1777 "$1/dev/shm" "$1/tmp"; }
 if ready; then
+  fix_up "$ROOT"
   log "reusing $ROOT"
   echo "$ROOT"
   exit 0
@@ -62,6 +65,7 @@ if ! mmdebstrap --variant=apt --include="$include" \
   unavailable "mmdebstrap could not build Debian $SUITE from $MIRROR (log above)"
 fi
 (while read -r line; do log "$line"; done < <(grep -E '^I: (downloading|installing|extracting)' "$CACHE/build-$SUITE-$KEY.log" | tail -n 5)) || true
+fix_up "$ROOT.partial"
 touch "$ROOT.partial/.deskcast-complete"
 mv "$ROOT.partial" "$ROOT"
 log "built in $((SECONDS - started)) s: $(du -sh "$ROOT" | cut -f1)"

@@ -294,6 +294,11 @@ void WaylandScreenSource::openExt() {
                                                 " did not start: " +
                                                 (lastError_.empty() ? connection_->errorText() : lastError_));
   }
+  if (!pending_.valid()) {
+    throw DeskcastError(errc::kDisplayOpen, "output " + outputName_ + " has no size to capture (" +
+                                                std::to_string(pending_.width) + "x" + std::to_string(pending_.height) +
+                                                "): is it enabled? its compositor could not render it");
+  }
   if (!isBgrx(pending_.format)) {
     throw DeskcastError(errc::kUnsupportedVisual,
                         "output " + outputName_ + " offers no XRGB8888/ARGB8888 SHM buffers (only DMA-BUF "
