@@ -120,10 +120,9 @@ describeCompositor("Debian unstable's sway 1.12 in a throwaway root (ext-image-c
 });
 
 describe('--capture auto', () => {
-  it('without a Wayland display falls back to X11 and says why', () => {
-    // No X display either: both are skipped with their reasons in the error.
-    expect(() => native.__test.openScreenSource({ capture: 'auto', display: '', waylandDisplay: '' })).toThrow(
-      /wayland skipped: no Wayland display given.*x11 skipped: no X display given/,
+  it('with a Wayland display that cannot be reached and no X display, says why each was skipped', () => {
+    expect(() => native.__test.openScreenSource({ capture: 'auto', display: '', waylandDisplay: '/nonexistent/wayland-7' })).toThrow(
+      /no capture backend could open \(--capture auto\): wayland skipped: cannot connect to Wayland display '\/nonexistent\/wayland-7'.*; x11 skipped: no X display given/,
     );
   });
 

@@ -433,9 +433,13 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   switch (grabbed) {
     case ScreenSource::GrabResult::kConnectionLost:
       throw DeskcastError(errc::kDisplayLost,
-                          "lost the connection to display '" + source_->displayName() +
-                              "' (did the display server exit? " + source_->lastError() +
-                              "); stop() this session and create a new one when the display is back");
+                          source_->displayName().rfind("wayland:", 0) == 0
+                              ? "lost the connection to Wayland display '" + source_->displayName() +
+                                    "' (" + source_->lastError() +
+                                    "); stop() this session and create a new one when the compositor is back"
+                              : "lost the connection to X display '" + source_->displayName() +
+                                    "' (did the X server exit?); stop() this session and create a new "
+                                    "one when the display is back");
     case ScreenSource::GrabResult::kFailed:
       if (++consecutiveCaptureFailures_ == 1) events_.postLog(true, source_->lastError());
       if (consecutiveCaptureFailures_ >= static_cast<unsigned>(3 * fps_) + 3) {
