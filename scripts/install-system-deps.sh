@@ -11,16 +11,26 @@ PACKAGES=(
   # native addon: X11 capture + input, FFmpeg encode, PulseAudio + Opus
   libx11-dev libxext-dev libxfixes-dev libxtst-dev libxkbcommon-dev
   libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev
+  # Wayland capture + input: client library, wayland-scanner (protocol code at build time)
+  libwayland-dev libwayland-bin
   # embedded desktop, sound server, browser for tests, compose validation
   xvfb x11-utils x11-xserver-utils x11-xkb-utils x11-apps xdotool xterm xclip pulseaudio pulseaudio-utils
   chromium docker-compose tigervnc-standalone-server
+  # embedded Wayland desktop and Wayland tests (headless sway, a terminal, event reader),
+  # and mmdebstrap for the Debian unstable test root (ext-image-copy-capture compositors)
+  sway swaybg foot wev mmdebstrap
 )
-BACKPORTS_PACKAGES=(meson)   # mediasoup needs meson >= 1.1; bookworm main has 1.0.1
+# mediasoup needs meson >= 1.1 (bookworm main has 1.0.1); the ext-image-copy-capture protocol
+# XMLs are in wayland-protocols >= 1.37 (bookworm main has 1.31).
+BACKPORTS_PACKAGES=(meson wayland-protocols)
 
 missing=()
 for p in "${PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# An older wayland-protocols from bookworm main lacks the ext-image-copy-capture XMLs.
+[ -f /usr/share/wayland-protocols/staging/ext-image-copy-capture/ext-image-copy-capture-v1.xml ] ||
+  [[ " ${missing[*]} " == *" wayland-protocols "* ]] || missing+=(wayland-protocols)
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "[deskcast] system packages: all present"
   exit 0

@@ -8,6 +8,7 @@ import { VideoBridge, type VideoStatus } from './video/VideoBridge.js';
 import { DesktopClipboard } from './control/DesktopClipboard.js';
 import type { DesktopInput } from './control/DesktopInput.js';
 import { RemoteControl } from './control/RemoteControl.js';
+import { WaylandDesktopInput } from './control/WaylandDesktopInput.js';
 import { X11DesktopInput } from './control/X11DesktopInput.js';
 import { Desktop } from './desktop/Desktop.js';
 import { aggregateHealth } from './health/health.js';
@@ -49,12 +50,15 @@ function viewerStatus(st: VideoStatus): Notifications['broadcast.status'] {
 }
 
 /** The desktop's input for remote control; when it cannot open, control is unavailable and health says why. */
-async function openDesktopInput(display: string, policy: string): Promise<{ input: DesktopInput | undefined; reason: string }> {
+async function openDesktopInput(desktop: Desktop, policy: string): Promise<{ input: DesktopInput | undefined; reason: string }> {
   if (policy === 'off') return { input: undefined, reason: 'remote control is off (--control off)' };
+  // The same desktop the capture prefers: the Wayland compositor when there is one.
+  const target = desktop.wayland && desktop.capture !== 'x11' ? `Wayland display ${desktop.wayland.socket}` : `X display ${desktop.display}`;
   try {
-    return { input: await X11DesktopInput.open(display), reason: '' };
+    if (desktop.wayland && desktop.capture !== 'x11') return { input: await WaylandDesktopInput.open(desktop.wayland), reason: '' };
+    return { input: await X11DesktopInput.open(desktop.display), reason: '' };
   } catch (err) {
-    const reason = `cannot inject input into ${display}: ${(err as Error).message}`;
+    const reason = `cannot inject input into ${target}: ${(err as Error).message}`;
     log.error(`${reason}. The broadcast goes on view-only.`);
     return { input: undefined, reason };
   }
@@ -88,7 +92,18 @@ export class DeskcastServer {
 
       const desktop = stack.push(
         'desktop',
-        await Desktop.create({ display: s.display, embeddedSize: s.embeddedSize, audio: s.audio, demoContent: options.embeddedDemoContent ?? true }),
+        await Desktop.create({
+          display: s.display,
+          capture: s.capture,
+          waylandDisplay: s.waylandDisplay,
+          xdgRuntimeDir: s.xdgRuntimeDir,
+          output: s.output,
+          embedded: s.embedded,
+          keyboardLayout: s.keyboardLayout,
+          embeddedSize: s.embeddedSize,
+          audio: s.audio,
+          demoContent: options.embeddedDemoContent ?? true,
+        }),
       );
       const media = stack.push(
         'media workers',
@@ -104,6 +119,9 @@ export class DeskcastServer {
         'capture',
         await VideoBridge.start({
           display: desktop.display,
+          capture: desktop.capture,
+          waylandDisplay: desktop.wayland?.socket,
+          output: desktop.wayland?.output,
           fps: s.fps,
           bitrateKbps: s.bitrate,
           keyframeIntervalSec: s.keyframeInterval,
@@ -134,7 +152,7 @@ export class DeskcastServer {
       const audience = stack.push('viewers', new Audience({ media, admission, status: () => viewerStatus(capture.status) }));
       capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
 
-      const { input, reason: inputUnavailable } = await openDesktopInput(desktop.display, s.control);
+      const { input, reason: inputUnavailable } = await openDesktopInput(desktop, s.control);
       const control = stack.push(
         'remote control',
         new RemoteControl({
@@ -183,7 +201,7 @@ export class DeskcastServer {
       return new DeskcastServer({
         token,
         adminToken,
-        display: desktop.display,
+        display: desktop.wayland && desktop.capture !== 'x11' ? `wayland:${desktop.wayland.socket}` : desktop.display,
         viewerUrl: `${origin}/?t=${token}`,
         adminUrl: `${origin}/?t=${adminToken}`,
         port: web.port,

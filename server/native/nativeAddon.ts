@@ -12,7 +12,14 @@ export type { NativeAudioEvent, NativeAudioStats, NativeVideoEvent, NativeVideoS
 export type EncoderChoice = 'auto' | 'x264' | 'nvenc' | 'vaapi';
 
 export interface VideoSessionOptions {
-  display: string;
+  /** X display (':0'); '' or absent when capturing Wayland only. */
+  display?: string;
+  /** 'auto' (default): Wayland (ext-image-copy-capture, else wlr-screencopy) when waylandDisplay is given, else X11. */
+  capture?: 'auto' | 'x11' | 'wayland' | 'ext-image-copy-capture' | 'wlr-screencopy';
+  /** Wayland socket: a name in $XDG_RUNTIME_DIR or an absolute path. */
+  waylandDisplay?: string;
+  /** Wayland output name ('' or absent: the first). */
+  output?: string;
   fps: number;
   bitrateKbps: number;
   keyframeIntervalSec: number;
@@ -71,11 +78,25 @@ export interface AudioSession {
 
 // ── Remote control: InputInjector (native/src/input; see native/README.md "Input injection") ──
 
-export interface InputInjectorOptions {
-  /** X display to inject into, e.g. ':57'. */
-  display: string;
+export type InputInjectorOptions = (
+  | {
+      backend?: 'x11';
+      /** X display to inject into, e.g. ':57'. */
+      display: string;
+    }
+  | {
+      /** zwp_virtual_keyboard_v1 + zwlr_virtual_pointer_v1 (wlroots compositors). */
+      backend: 'wayland';
+      /** A socket name in $XDG_RUNTIME_DIR or an absolute path. */
+      waylandDisplay: string;
+      /** The output absolute pointer motion maps to ('' or absent: the first). */
+      output?: string;
+      /** XKB layout of the uploaded keymap, as setxkbmap names it: 'us' (default), 'de', 'de(nodeadkeys)'. */
+      keyboardLayout?: string;
+    }
+) & {
   onEvent?: (event: NativeInputEvent) => void;
-}
+};
 
 export type NativeInputEvent =
   | { type: 'error'; code: string; message: string } // e.g. ERR_DISPLAY_LOST: the injector has stopped

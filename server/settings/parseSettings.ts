@@ -10,6 +10,12 @@ export interface Settings {
   config: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   display: string;
+  capture: 'auto' | 'x11' | 'wayland';
+  waylandDisplay: string;
+  xdgRuntimeDir: string;
+  output: string;
+  embedded: 'x11' | 'wayland';
+  keyboardLayout: string;
   embeddedSize: { width: number; height: number };
   fps: number;
   bitrate: number;

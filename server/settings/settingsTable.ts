@@ -67,6 +67,36 @@ export const settingsTable = [
     help: 'X display to capture. Empty (and no $DISPLAY): deskcast starts its own Xvfb desktop.',
   }),
   define({
+    key: 'capture', flag: 'capture', env: 'DESKCAST_CAPTURE', group: 'Video',
+    kind: { type: 'enum', values: ['auto', 'x11', 'wayland'] }, default: 'auto',
+    help: 'Capture backend. auto: Wayland (ext-image-copy-capture-v1, else wlr-screencopy) when a Wayland display is given, else X11; the log says which and why the others were skipped.',
+  }),
+  define({
+    key: 'waylandDisplay', flag: 'wayland-display', env: 'DESKCAST_WAYLAND_DISPLAY', alsoEnv: 'WAYLAND_DISPLAY', group: 'Video',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Wayland compositor to capture and control (wlroots: sway, labwc, ...): a socket name in --xdg-runtime-dir, or an absolute path (how a compositor run by another user is reached).',
+  }),
+  define({
+    key: 'xdgRuntimeDir', flag: 'xdg-runtime-dir', env: 'DESKCAST_XDG_RUNTIME_DIR', alsoEnv: 'XDG_RUNTIME_DIR', group: 'Video',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Directory a relative --wayland-display socket name is looked up in.',
+  }),
+  define({
+    key: 'output', flag: 'output', env: 'DESKCAST_OUTPUT', group: 'Video',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Wayland output to capture (e.g. HEADLESS-1, DP-1). Empty: the first output.',
+  }),
+  define({
+    key: 'embedded', flag: 'embedded', env: 'DESKCAST_EMBEDDED', group: 'Video',
+    kind: { type: 'enum', values: ['x11', 'wayland'] }, default: 'x11',
+    help: 'The desktop deskcast starts when no display is given: x11 (Xvfb) or wayland (headless sway as an unprivileged user, with a terminal).',
+  }),
+  define({
+    key: 'keyboardLayout', flag: 'keyboard-layout', env: 'DESKCAST_KEYBOARD_LAYOUT', group: 'Control',
+    kind: { type: 'string' }, default: 'us',
+    help: 'XKB layout of the keymap remote control uploads on Wayland (us, de, fr, de(nodeadkeys), ...). X11 uses the display\'s own layout.',
+  }),
+  define({
     key: 'embeddedSize', flag: 'embedded-size', env: 'DESKCAST_EMBEDDED_SIZE', group: 'Video',
     kind: { type: 'size' }, default: '1280x720',
     help: 'Screen size of the embedded Xvfb desktop (used only when deskcast starts its own).',

@@ -8,6 +8,10 @@ const log = createLogger('capture');
 
 export interface VideoBridgeOptions {
   display: string;
+  /** --capture; and the Wayland compositor when there is one. */
+  capture?: 'auto' | 'x11' | 'wayland';
+  waylandDisplay?: string;
+  output?: string;
   fps: number;
   bitrateKbps: number;
   keyframeIntervalSec: number;
@@ -98,6 +102,9 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     const { VideoSession } = loadNativeAddon();
     const session = new VideoSession({
       display: o.display,
+      capture: o.capture ?? 'auto',
+      waylandDisplay: o.waylandDisplay ?? '',
+      output: o.output ?? '',
       fps: o.fps,
       bitrateKbps: o.bitrateKbps,
       keyframeIntervalSec: o.keyframeIntervalSec,

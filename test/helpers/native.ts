@@ -36,6 +36,17 @@ export interface NativeTestBindings {
   buildSr(sr: { ssrc: number; ntpTimestamp?: bigint; rtpTimestamp: number; packetCount: number; octetCount: number; cname: string }): Buffer;
   mediaClock(monoNs?: bigint): { monoNs: bigint; epochMonoNs: bigint; ntp: bigint; rtp90k: number; rtp48k: number };
   decodeH264(accessUnits: Buffer[]): DecodedFrame[];
+  /** A screen source driven synchronously (tests only): capture backends without the encoder. */
+  openScreenSource(options: { capture: string; display?: string; waylandDisplay?: string; output?: string; drawCursor?: boolean }): {
+    openInfo: string;
+    displayName: string;
+    waitFd: number;
+    grab(): { result: 'ok' | 'resized' | 'failed' | 'lost'; width: number; height: number; stride: number; presentedNs: number; lastError: string };
+    onWaitFdReadable(): boolean;
+    /** 0xRRGGBB at (x, y) of the last grab; null outside. */
+    pixel(x: number, y: number): number | null;
+    counters(): { framesCopied?: number; reconfigurations?: number };
+  };
 }
 
 export const nativeAddonPath = fileURLToPath(new URL('../../native/build/Release/deskcast_native.node', import.meta.url));

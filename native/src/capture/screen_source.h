@@ -17,6 +17,9 @@ struct BgrxFrame {
   int width = 0;
   int height = 0;
   int stride = 0;
+  // When the compositor presented these pixels (CLOCK_MONOTONIC ns, as MediaClock), 0 = unknown
+  // (then the grab time stands for it). Wayland capture protocols report it.
+  int64_t presentedNs = 0;
 };
 
 class ScreenSource {
@@ -48,6 +51,8 @@ class ScreenSource {
   virtual const std::string& displayName() const noexcept = 0;
   // False when the backend cannot draw the cursor into frames (the session logs a warning).
   virtual bool cursorSupported() const noexcept = 0;
+  // After open(): how the source captures and why alternatives were skipped (logged once).
+  virtual std::string openInfo() const { return {}; }
 
   // Event-driven backends (X damage, a compositor's frame-ready, a PipeWire stream) return a
   // file descriptor that becomes readable when they have news; the pipeline waits on it with

@@ -1,5 +1,4 @@
-// Picks the capture backend for a VideoSession. Only X11 exists today; `backend` is the slot a
-// `--capture auto|x11|wayland` option fills once a Wayland or PipeWire source is written.
+// Picks the capture backend for a VideoSession (`--capture auto|x11|wayland`).
 #pragma once
 
 #include <memory>
@@ -10,8 +9,13 @@
 namespace deskcast {
 
 struct ScreenSourceConfig {
-  std::string backend = "auto";  // "auto" (today: x11) or "x11"
-  std::string display;           // X display name (":0"); a Wayland socket name later
+  // "auto": Wayland (ext-image-copy-capture, else wlr-screencopy) when a Wayland display is
+  // given, else X11; "x11"; "wayland" (either protocol); "ext-image-copy-capture" or
+  // "wlr-screencopy" force one protocol.
+  std::string backend = "auto";
+  std::string display;         // X display name (":0")
+  std::string waylandDisplay;  // socket name in $XDG_RUNTIME_DIR or an absolute path; "" = none
+  std::string output;          // Wayland output name; "" = the first
   bool drawCursor = true;
 };
 

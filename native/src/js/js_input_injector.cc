@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "input/injector_thread.h"
+#include "input/wayland_input_injector.h"
 #include "input/x11_input_injector.h"
 #include "js/js_errors.h"
 #include "js/js_event_sink.h"
@@ -41,7 +42,7 @@ class JsInputInjector : public Napi::ObjectWrap<JsInputInjector> {
     Napi::Env env = info.Env();
     Napi::Function onEvent;
     InputInjectorConfig config = parseInputInjectorOptions(info, &onEvent);
-    display_ = config.display;
+    config_ = config;
     if (onEvent.IsEmpty()) onEvent = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
     events_ = JsEventSink::create(env, onEvent, "deskcast.InputInjector.onEvent");
     events_->unref(env);  // the injector never holds the process open
@@ -61,7 +62,7 @@ class JsInputInjector : public Napi::ObjectWrap<JsInputInjector> {
         : Napi::AsyncWorker(env, "deskcast.InputInjector.start"),
           deferred_(Napi::Promise::Deferred::New(env)),
           injector_(owner->injector_),
-          display_(owner->display_),
+          config_(owner->config_),
           owner_(Napi::Persistent(owner->Value())) {}
     Napi::Promise promise() const { return deferred_.Promise(); }
 
@@ -69,7 +70,15 @@ class JsInputInjector : public Napi::ObjectWrap<JsInputInjector> {
     void Execute() override {
       try {
         injector_->open([this](EventSink& events) -> std::unique_ptr<InputInjector> {
-          return X11InputInjector::open(display_, events);
+          if (config_.wayland) {
+            WaylandInjectorConfig wc;
+            wc.socket = config_.waylandDisplay;
+            wc.output = config_.output;
+            wc.xkbLayout = config_.xkbLayout;
+            wc.xkbVariant = config_.xkbVariant;
+            return WaylandInputInjector::open(wc, events);
+          }
+          return X11InputInjector::open(config_.display, events);
         });
       } catch (const DeskcastError& e) {
         code_ = e.code();
@@ -96,7 +105,7 @@ class JsInputInjector : public Napi::ObjectWrap<JsInputInjector> {
     }
     Napi::Promise::Deferred deferred_;
     std::shared_ptr<InjectorThread> injector_;
-    std::string display_;
+    InputInjectorConfig config_;
     std::string code_;
     Napi::ObjectReference owner_;  // keeps the JS object alive while connecting
   };
@@ -239,7 +248,7 @@ class JsInputInjector : public Napi::ObjectWrap<JsInputInjector> {
     return o;
   }
 
-  std::string display_;
+  InputInjectorConfig config_;
   JsEventSink* events_ = nullptr;  // owned by its ThreadSafeFunction once closed
   std::shared_ptr<InjectorThread> injector_;
   InjectorStats lastStats_;

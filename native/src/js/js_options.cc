@@ -150,11 +150,34 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
                                             Napi::Function* onEvent) {
   Napi::Object o = requireObject(info, "new VideoSession()");
   Reader r(info.Env(), o, "VideoSession: options.");
-  r.rejectUnknownKeys({"display", "fps", "bitrateKbps", "keyframeIntervalSec", "encoder", "width",
-                       "height", "destinationHost", "destinationPort", "ssrc", "payloadType",
-                       "cname", "onEvent"});
+  r.rejectUnknownKeys({"display", "capture", "waylandDisplay", "output", "fps", "bitrateKbps",
+                       "keyframeIntervalSec", "encoder", "width", "height", "destinationHost",
+                       "destinationPort", "ssrc", "payloadType", "cname", "onEvent"});
   VideoSessionConfig c;
-  c.screen.display = r.string("display", 256);
+  if (r.has("capture")) {
+    Napi::Value v = o.Get("capture");
+    std::string capture = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+    if (capture != "auto" && capture != "x11" && capture != "wayland" && capture != "ext-image-copy-capture" &&
+        capture != "wlr-screencopy") {
+      r.fail("capture", "must be 'auto', 'x11', 'wayland', 'ext-image-copy-capture' or 'wlr-screencopy'", v);
+    }
+    c.screen.backend = capture;
+  }
+  if (r.has("waylandDisplay")) {
+    c.screen.waylandDisplay = r.optionalString("waylandDisplay", 4096, "none");
+  }
+  if (r.has("output")) c.screen.output = r.optionalString("output", 256, "the first output");
+  const bool wayland = c.screen.backend != "auto" && c.screen.backend != "x11";
+  // X11 needs its display; next to a Wayland display it is optional (auto's fallback).
+  if (c.screen.backend == "x11" || (c.screen.backend == "auto" && c.screen.waylandDisplay.empty())) {
+    c.screen.display = r.string("display", 256);
+  } else if (r.has("display")) {
+    c.screen.display = r.optionalString("display", 256, "no X11 fallback");
+  }
+  if (wayland && c.screen.waylandDisplay.empty()) {
+    r.fail("waylandDisplay", "is needed for capture '" + c.screen.backend + "' (a socket name or an absolute path)",
+           o.Get("waylandDisplay"));
+  }
   c.fps = static_cast<int>(r.integer("fps", 1, 120));
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
   c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
@@ -205,9 +228,30 @@ InputInjectorConfig parseInputInjectorOptions(const Napi::CallbackInfo& info,
                                               Napi::Function* onEvent) {
   Napi::Object o = requireObject(info, "new InputInjector()");
   Reader r(info.Env(), o, "InputInjector: options.");
-  r.rejectUnknownKeys({"display", "onEvent"});
+  r.rejectUnknownKeys({"display", "backend", "waylandDisplay", "output", "keyboardLayout", "onEvent"});
   InputInjectorConfig c;
-  c.display = r.string("display", 256);
+  if (r.has("backend")) {
+    Napi::Value v = o.Get("backend");
+    std::string backend = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+    if (backend != "x11" && backend != "wayland") r.fail("backend", "must be 'x11' or 'wayland'", v);
+    c.wayland = backend == "wayland";
+  }
+  if (c.wayland) {
+    c.waylandDisplay = r.string("waylandDisplay", 4096);
+    if (r.has("output")) c.output = r.optionalString("output", 256, "the first output");
+    if (r.has("keyboardLayout")) {
+      // "de" or "de(nodeadkeys)", as setxkbmap names them.
+      std::string layout = r.optionalString("keyboardLayout", 128, "us");
+      size_t open = layout.find('(');
+      if (open != std::string::npos && layout.back() == ')') {
+        c.xkbVariant = layout.substr(open + 1, layout.size() - open - 2);
+        layout = layout.substr(0, open);
+      }
+      if (!layout.empty()) c.xkbLayout = layout;
+    }
+  } else {
+    c.display = r.string("display", 256);
+  }
   if (r.has("onEvent")) {
     Napi::Value cb = o.Get("onEvent");
     if (!cb.IsFunction()) r.fail("onEvent", "must be a function", cb);

@@ -23,7 +23,12 @@ void parseDestination(const Napi::CallbackInfo& info, std::string* host, uint16_
                       const char* className = "VideoSession");
 
 struct InputInjectorConfig {
-  std::string display;
+  std::string display;  // X11
+  bool wayland = false;  // backend: 'wayland'
+  std::string waylandDisplay;
+  std::string output;
+  std::string xkbLayout = "us";
+  std::string xkbVariant;
 };
 // new InputInjector({ display, onEvent? }); `onEvent` stays empty when not given.
 InputInjectorConfig parseInputInjectorOptions(const Napi::CallbackInfo& info,

@@ -295,6 +295,7 @@ Napi::Object createTestBindings(Napi::Env env) {
   t.Set("encodeOpus", Napi::Function::New(env, encodeOpus, "encodeOpus"));
   t.Set("decodeOpus", Napi::Function::New(env, decodeOpus, "decodeOpus"));
   addInputTestBindings(env, t);
+  addCaptureTestBindings(env, t);
   return t;
 }
 

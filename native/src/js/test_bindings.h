@@ -10,5 +10,7 @@ namespace deskcast {
 Napi::Object createTestBindings(Napi::Env env);
 // keysym ↔ Unicode and the XKB level search (test_bindings_input.cc).
 void addInputTestBindings(Napi::Env env, Napi::Object testBindings);
+// A screen source driven directly: open, grab, sample pixels (test_bindings_capture.cc).
+void addCaptureTestBindings(Napi::Env env, Napi::Object testBindings);
 
 }  // namespace deskcast

@@ -164,6 +164,7 @@ VideoStartInfo VideoSession::start() {
                        "@" + std::to_string(fps_) + " fps, " + std::to_string(bitrateKbps_) +
                        " kb/s";
   if (!encoder_->openInfo().empty()) opened += " [" + encoder_->openInfo() + "]";
+  if (!source_->openInfo().empty()) opened += " [" + source_->openInfo() + "]";
   events_.postLog(false, std::move(opened));
   for (const auto& s : info.skipped) events_.postLog(false, "encoder " + s.encoder + " skipped: " + s.reason);
   if (!source_->cursorSupported()) {
@@ -432,9 +433,13 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   switch (grabbed) {
     case ScreenSource::GrabResult::kConnectionLost:
       throw DeskcastError(errc::kDisplayLost,
-                          "lost the connection to X display '" + source_->displayName() +
-                              "' (did the X server exit?); stop() this session and create a new "
-                              "one when the display is back");
+                          source_->displayName().rfind("wayland:", 0) == 0
+                              ? "lost the connection to Wayland display '" + source_->displayName() +
+                                    "' (" + source_->lastError() +
+                                    "); stop() this session and create a new one when the compositor is back"
+                              : "lost the connection to X display '" + source_->displayName() +
+                                    "' (did the X server exit?); stop() this session and create a new "
+                                    "one when the display is back");
     case ScreenSource::GrabResult::kFailed:
       if (++consecutiveCaptureFailures_ == 1) events_.postLog(true, source_->lastError());
       if (consecutiveCaptureFailures_ >= static_cast<unsigned>(3 * fps_) + 3) {
@@ -459,9 +464,20 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   converter_.convert(frame_.pixels, frame_.stride, encoder_->inputFrame());
   const int64_t converted = MediaClock::nowNs();
 
-  currentRtpTimestamp_ =
-      MediaClock::instance().rtpTimestamp(frameStartNs, MediaClock::kVideoClockRate,
-                                          rtpTimestampOffset_);
+  // A compositor's presentation time says when these pixels were on screen: closer to the truth
+  // than the grab, when it is recent and moves the RTP clock forward (a still screen re-delivers
+  // an old frame; RTP time must never repeat or step back).
+  uint32_t rtpTimestamp = MediaClock::instance().rtpTimestamp(
+      frameStartNs, MediaClock::kVideoClockRate, rtpTimestampOffset_);
+  if (frame_.presentedNs > 0 && frame_.presentedNs <= frameStartNs &&
+      frameStartNs - frame_.presentedNs < 100'000'000) {
+    const uint32_t presented = MediaClock::instance().rtpTimestamp(
+        frame_.presentedNs, MediaClock::kVideoClockRate, rtpTimestampOffset_);
+    if (totals_.framesCaptured == 1 || static_cast<int32_t>(presented - currentRtpTimestamp_) > 0) {
+      rtpTimestamp = presented;
+    }
+  }
+  currentRtpTimestamp_ = rtpTimestamp;
   if (keyframeMask != 0) forcedKeyframeReason_ = strongestReason(keyframeMask);
   encoder_->encode(keyframeMask != 0, *this);  // → onEncodedPacket → onRtpPacket
   const int64_t encoded = MediaClock::nowNs();

@@ -1,0 +1,106 @@
+// __test.openScreenSource({ capture, display?, waylandDisplay?, output?, drawCursor? }) → a
+// handle that grabs synchronously on the JS thread (tests only): the capture backends' own
+// behaviour (pixels, resizes, reconfiguration counts) without the encoder in between.
+#include <memory>
+#include <string>
+
+#include "capture/screen_source_factory.h"
+#include "capture/wayland_screen_source.h"
+#include "common/errors.h"
+#include "js/js_errors.h"
+#include "js/test_bindings.h"
+
+namespace deskcast {
+namespace {
+
+std::string stringOr(const Napi::Object& o, const char* key, const std::string& fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : fallback;
+}
+
+const char* resultName(ScreenSource::GrabResult r) {
+  switch (r) {
+    case ScreenSource::GrabResult::kOk: return "ok";
+    case ScreenSource::GrabResult::kResized: return "resized";
+    case ScreenSource::GrabResult::kFailed: return "failed";
+    case ScreenSource::GrabResult::kConnectionLost: return "lost";
+  }
+  return "?";
+}
+
+Napi::Value openScreenSource(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  ScreenSourceConfig config;
+  config.backend = stringOr(o, "capture", "auto");
+  config.display = stringOr(o, "display", "");
+  config.waylandDisplay = stringOr(o, "waylandDisplay", "");
+  config.output = stringOr(o, "output", "");
+  config.drawCursor = !o.Has("drawCursor") || o.Get("drawCursor").ToBoolean();
+  std::shared_ptr<ScreenSource> source;
+  WaylandScreenSource* wayland = nullptr;  // for its counters (no RTTI in this build)
+  try {
+    using P = WaylandScreenSource::Protocol;
+    if (config.backend == "wayland" || config.backend == "ext-image-copy-capture" || config.backend == "wlr-screencopy") {
+      P p = config.backend == "wayland" ? P::kAuto
+            : config.backend == "wlr-screencopy" ? P::kWlrScreencopy : P::kExtImageCopyCapture;
+      auto w = std::make_shared<WaylandScreenSource>(config.waylandDisplay, config.output, config.drawCursor, p);
+      wayland = w.get();
+      source = w;
+    } else {
+      source = createScreenSource(config);
+    }
+    source->open();
+  } catch (const DeskcastError& e) {
+    Napi::Error error = Napi::Error::New(env, e.what());
+    error.Set("code", e.code());
+    throw error;
+  }
+  auto frame = std::make_shared<BgrxFrame>();
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("openInfo", source->openInfo());
+  handle.Set("displayName", source->displayName());
+  handle.Set("waitFd", source->waitFd());
+  // grab() → { result, width, height, stride, presentedNs, lastError }
+  handle.Set("grab", Napi::Function::New(env, [source, frame](const Napi::CallbackInfo& ci) {
+    Napi::Env e = ci.Env();
+    ScreenSource::GrabResult r = source->grab(frame.get());
+    Napi::Object out = Napi::Object::New(e);
+    out.Set("result", resultName(r));
+    out.Set("width", frame->width);
+    out.Set("height", frame->height);
+    out.Set("stride", frame->stride);
+    out.Set("presentedNs", static_cast<double>(frame->presentedNs));
+    out.Set("lastError", source->lastError());
+    return out;
+  }));
+  // onWaitFdReadable(): dispatch what the compositor sent; true = a frame is wanted now.
+  handle.Set("onWaitFdReadable", Napi::Function::New(env, [source](const Napi::CallbackInfo& ci) {
+    return Napi::Boolean::New(ci.Env(), source->onWaitFdReadable());
+  }));
+  // pixel(x, y) of the last grab → 0xRRGGBB
+  handle.Set("pixel", Napi::Function::New(env, [frame](const Napi::CallbackInfo& ci) {
+    const int x = ci[0].As<Napi::Number>().Int32Value();
+    const int y = ci[1].As<Napi::Number>().Int32Value();
+    if (!frame->pixels || x < 0 || y < 0 || x >= frame->width || y >= frame->height) return ci.Env().Null();
+    const uint8_t* p = frame->pixels + static_cast<ptrdiff_t>(y) * frame->stride + x * 4;
+    return Napi::Number::New(ci.Env(), (p[2] << 16) | (p[1] << 8) | p[0]).As<Napi::Value>();
+  }));
+  handle.Set("counters", Napi::Function::New(env, [source, wayland](const Napi::CallbackInfo& ci) {
+    Napi::Object out = Napi::Object::New(ci.Env());
+    if (auto* w = wayland) {
+      out.Set("framesCopied", static_cast<double>(w->framesCopied()));
+      out.Set("reconfigurations", static_cast<double>(w->reconfigurations()));
+    }
+    return out;
+  }));
+  return handle;
+}
+
+}  // namespace
+
+void addCaptureTestBindings(Napi::Env env, Napi::Object t) {
+  t.Set("openScreenSource", Napi::Function::New(env, openScreenSource));
+}
+
+}  // namespace deskcast
