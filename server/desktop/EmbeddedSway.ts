@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '../util/logger.js';
@@ -42,6 +42,8 @@ export class EmbeddedSway {
   /** The runtime directory, as seen from this process. */
   readonly runtimeDir: string;
   readonly #process: ChildProcess;
+  /** The runtime directory as the compositor and its clients see it (inside a root, if any). */
+  readonly #innerRuntimeDir: string;
   #stopped = false;
   #exited: Promise<void>;
 
@@ -103,13 +105,14 @@ export class EmbeddedSway {
       const hint = existsSync('/usr/bin/sway') || root ? '' : ' Install it: apt-get install sway foot.';
       throw new EmbeddedSwayError(`sway did not start (headless, pixman, as uid ${UNPRIVILEGED}).${hint} Its log: ${stderr.trim().slice(-800)}`);
     }
-    const sway = new EmbeddedSway(runtimeDir, join(runtimeDir, socketName), join(runtimeDir, ipcName), child, exited);
+    const sway = new EmbeddedSway(runtimeDir, innerRuntimeDir, join(runtimeDir, socketName), join(runtimeDir, ipcName), child, exited);
     log.info(`started headless sway ${options.width}x${options.height}${root ? ` in ${root}` : ''}: Wayland socket ${sway.socketPath}`);
     return sway;
   }
 
-  private constructor(runtimeDir: string, socketPath: string, ipcPath: string, child: ChildProcess, exited: Promise<void>) {
+  private constructor(runtimeDir: string, innerRuntimeDir: string, socketPath: string, ipcPath: string, child: ChildProcess, exited: Promise<void>) {
     this.runtimeDir = runtimeDir;
+    this.#innerRuntimeDir = innerRuntimeDir;
     this.socketPath = socketPath;
     this.ipcPath = ipcPath;
     this.#process = child;
@@ -156,7 +159,11 @@ export class EmbeddedSway {
     });
   }
 
-  /** SIGTERM (SIGKILL after 3 s); removes the runtime directory. Idempotent. */
+  /**
+   * SIGTERM (SIGKILL after 3 s), then the clients sway started (its `exec` detaches them into
+   * their own sessions, so they outlive it and some spin once their display is gone): every
+   * process whose environment names this runtime directory. Removes the directory. Idempotent.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -164,6 +171,19 @@ export class EmbeddedSway {
     const timer = setTimeout(() => this.#process.kill('SIGKILL'), 3000);
     await this.#exited;
     clearTimeout(timer);
+    killProcessesWithEnv(`XDG_RUNTIME_DIR=${this.#innerRuntimeDir}`);
     rmSync(this.runtimeDir, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILLs every process whose environment holds `entry` (e.g. one session's runtime dir). */
+function killProcessesWithEnv(entry: string): void {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
   }
 }
