@@ -61,6 +61,8 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
   readonly #specs = new Map<IngestStreamSpec['kind'], IngestStreamSpec>();
   /** Settles when no worker replacement is in progress. */
   #ready: Promise<void> = Promise.resolve();
+  /** Worker replacements in progress. */
+  #replacing = 0;
   #closed = false;
 
   static async create(options: MediaClusterOptions): Promise<MediaCluster> {
@@ -93,9 +95,25 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return this.#slots.flatMap((s) => (s ? [s.index] : []));
   }
 
+  /**
+   * False while a worker is dead or being replaced (its streams not yet re-created and piped).
+   * mediasoup closes a dead worker's routers, and so viewers' consumers, before it emits
+   * 'died'; a caller reacting to those closes sees `worker.closed` here already.
+   */
+  get ready(): boolean {
+    return this.#replacing === 0 && this.#slots.every((s) => s !== undefined && !s.worker.closed);
+  }
+
   /** Resolves once every worker is up and every stream is piped to it again. */
-  whenReady(): Promise<void> {
-    return this.#ready;
+  async whenReady(): Promise<void> {
+    // A dead worker's consumers close in the same tick as, but before, its 'died' event,
+    // which starts the replacement: let that event run before looking.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (;;) {
+      const ready = this.#ready;
+      await ready;
+      if (ready === this.#ready) return; // no newer replacement started meanwhile
+    }
   }
 
   routerRtpCapabilities(slotIndex: number): ms.RtpCapabilities {
@@ -177,7 +195,8 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
       );
     }
     worker.on('died', (error) => {
-      const replaced = this.#replaceSlot(index, error);
+      this.#replacing++;
+      const replaced = this.#replaceSlot(index, error).finally(() => this.#replacing--);
       const previous = this.#ready;
       this.#ready = Promise.all([previous, replaced.catch((err: unknown) => log.error(`replacing worker ${index} failed: ${String(err)}`))]).then(() => undefined);
     });

@@ -160,7 +160,9 @@ export class Audience extends EventEmitter<AudienceEvents> {
     const workerIndex = this.#requireWorker(viewer);
     const media = this.#options.media;
     const producerIds = media.producerIds();
-    if (producerIds.length === 0) throw new RequestError('unavailable', 'The broadcast stream is restarting. The page retries by itself in a moment.');
+    // While a worker is replaced, a producer may not be piped to this viewer's router yet:
+    // canConsume() would say no and the page would wrongly be told its browser is unsupported.
+    if (producerIds.length === 0 || !media.ready) throw new RequestError('unavailable', 'The broadcast stream is restarting. The page retries by itself in a moment.');
     const consumers: ConsumerDescription[] = [];
     for (const producerId of producerIds) {
       if (viewer.consumes(producerId)) continue;
