@@ -115,6 +115,20 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return endpoint;
   }
 
+  /**
+   * A fresh ingest for a sender that restarted: a PlainTransport in comedia mode locks onto the
+   * first sender's address and port, so a new native session (new socket) needs a new one. The
+   * old producer closes; its consumers' viewers are told to join again.
+   */
+  async replaceIngest(kind: IngestStreamSpec['kind']): Promise<IngestEndpoint> {
+    const spec = this.#specs.get(kind);
+    if (!spec) throw new Error(`no ${kind} ingest to replace`);
+    await this.whenReady();
+    const endpoint = await this.#createIngest(spec);
+    for (const slot of this.#slots.slice(1)) if (slot) await this.#pipe(kind, slot);
+    return endpoint;
+  }
+
   async removeIngest(kind: IngestStreamSpec['kind']): Promise<void> {
     this.#specs.delete(kind);
     const ingest = this.#ingests.get(kind);
@@ -141,6 +155,26 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
   async producerStats(kind: IngestStreamSpec['kind']): Promise<ms.ProducerStat[]> {
     const ingest = this.#ingests.get(kind);
     return ingest ? ingest.producer.getStats() : [];
+  }
+
+  /** CPU ms (user + system) each live worker has used, from mediasoup's getResourceUsage(). */
+  async workerCpuMs(): Promise<number[]> {
+    const usages = await Promise.all(
+      this.#slots.map(async (s) => {
+        if (!s || s.worker.closed) return 0;
+        const u = await s.worker.getResourceUsage().catch(() => undefined);
+        return u ? u.ru_utime + u.ru_stime : 0;
+      }),
+    );
+    return usages;
+  }
+
+  /** Average RTP payload bytes per packet the ingest producer of `kind` received (undefined before any). */
+  async payloadBytes(kind: IngestStreamSpec['kind']): Promise<number | undefined> {
+    const stats = await this.producerStats(kind).catch(() => []);
+    const packets = stats.reduce((a, st) => a + st.packetCount, 0);
+    const bytes = stats.reduce((a, st) => a + st.byteCount, 0);
+    return packets > 0 ? Math.max(1, bytes / packets - 12) : undefined; // byteCount includes the 12-byte RTP header
   }
 
   close(): void {
