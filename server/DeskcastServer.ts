@@ -170,7 +170,7 @@ export class DeskcastServer {
             workerCpuMs: () => media.workerCpuMs(),
             viewers: () => audience.viewerCount,
             viewerStats: () => audience.viewerStats(),
-            payloadBytes: (kind) => media.payloadBytes(kind),
+            ingestLoad: (kind) => media.ingestLoad(kind),
           },
         }),
       );

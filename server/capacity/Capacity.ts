@@ -20,6 +20,8 @@ const log = createLogger('capacity');
 const SAMPLE_INTERVAL_MS = 2000;
 /** Per-viewer CPU is measured only with at least this many viewers (fewer: the worker's base cost dominates). */
 const MIN_VIEWERS_FOR_CPU = 4;
+/** Measured packet sizes replace the defaults only from a stream at this share of its configured bitrate or more. */
+const REPRESENTATIVE_SHARE = 0.5;
 /** Weight of a new CPU sample in the running average. */
 const CPU_EWMA = 0.2;
 
@@ -31,8 +33,8 @@ export interface CapacityProbe {
   viewers(): number;
   /** Bytes sent so far to the admitted viewers, and each one's receiver-reported video loss (0–1). */
   viewerStats(): Promise<{ bytesSent: number; losses: number[] }>;
-  /** Average RTP payload bytes per packet of the ingest streams (undefined before any packet). */
-  payloadBytes(kind: 'video' | 'audio'): Promise<number | undefined>;
+  /** Average RTP payload bytes per packet of an ingest stream and its bitrate now, kb/s (undefined before any packet). */
+  ingestLoad(kind: 'video' | 'audio'): Promise<{ payloadBytes: number; kbps: number } | undefined>;
 }
 
 export interface CapacityOptions {
@@ -156,9 +158,12 @@ export class Capacity {
     this.#sampling = true;
     try {
       const probe = this.#o.probe;
-      const [cpu, stats, video, audio] = await Promise.all([probe.workerCpuMs(), probe.viewerStats(), probe.payloadBytes('video'), probe.payloadBytes('audio')]);
-      if (video) this.#payload.video = video;
-      if (audio) this.#payload.audio = audio;
+      const [cpu, stats, video, audio] = await Promise.all([probe.workerCpuMs(), probe.viewerStats(), probe.ingestLoad('video'), probe.ingestLoad('audio')]);
+      // Packet sizes count only while the stream runs near its configured bitrate: a static
+      // screen sends small packets at a fraction of the bitrate, which says nothing about the
+      // packets of a busy screen at full rate (the case the cap must hold for).
+      if (video && video.kbps >= REPRESENTATIVE_SHARE * this.#o.videoKbps) this.#payload.video = video.payloadBytes;
+      if (audio && audio.kbps >= REPRESENTATIVE_SHARE * this.#o.audioKbps) this.#payload.audio = audio.payloadBytes;
       const now = Date.now();
       const cpuMs = cpu.reduce((a, b) => a + b, 0);
       const viewers = probe.viewers();

@@ -169,12 +169,17 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return usages;
   }
 
-  /** Average RTP payload bytes per packet the ingest producer of `kind` received (undefined before any). */
-  async payloadBytes(kind: IngestStreamSpec['kind']): Promise<number | undefined> {
+  /**
+   * What the ingest producer of `kind` receives: average RTP payload bytes per packet since it
+   * started, and its bitrate now (kb/s); undefined before any packet.
+   */
+  async ingestLoad(kind: IngestStreamSpec['kind']): Promise<{ payloadBytes: number; kbps: number } | undefined> {
     const stats = await this.producerStats(kind).catch(() => []);
     const packets = stats.reduce((a, st) => a + st.packetCount, 0);
     const bytes = stats.reduce((a, st) => a + st.byteCount, 0);
-    return packets > 0 ? Math.max(1, bytes / packets - 12) : undefined; // byteCount includes the 12-byte RTP header
+    const bitrate = stats.reduce((a, st) => a + st.bitrate, 0);
+    // byteCount includes the 12-byte RTP header
+    return packets > 0 ? { payloadBytes: Math.max(1, bytes / packets - 12), kbps: bitrate / 1000 } : undefined;
   }
 
   close(): void {
