@@ -285,6 +285,11 @@ export class DeskcastServer {
     return this.#media.workerPids;
   }
 
+  /** CPU ms each mediasoup worker has used (mediasoup's getResourceUsage), by worker index. */
+  workerCpuMs(): Promise<number[]> {
+    return this.#media.workerCpuMs();
+  }
+
   get captureStatus(): VideoStatus {
     return this.#capture.status;
   }
