@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import type { DeskcastServer } from '../server/DeskcastServer.js';
-import { framesDecoded, instrumentPeerConnections, launchChromium } from '../test/helpers/browser.js';
+import { framesDecoded, launchChromium, openLiveViewer } from '../test/helpers/browser.js';
 import { startDeskcast, viewerUrl } from '../test/helpers/deskcast.js';
 import { report } from './benchLib.js';
 
@@ -77,13 +77,7 @@ async function run(workers: number): Promise<Record<string, unknown>[]> {
   try {
     const origin = `https://127.0.0.1:${server.port}`;
     const pages = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await (await browser.createBrowserContext()).newPage();
-      await instrumentPeerConnections(page);
-      await page.goto(viewerUrl(server));
-      await page.waitForSelector('body[data-state="live"]', { timeout: 30_000 });
-      pages.push(page);
-    }
+    for (let i = 0; i < 2; i++) pages.push(await openLiveViewer(browser, viewerUrl(server), 30_000));
     let have = 0;
     for (const n of STEPS) {
       const add = n - have;

@@ -4,7 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Browser } from 'puppeteer-core';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import { wrongTokenMessage } from '../../shared/protocol.js';
-import { framesDecoded, instrumentPeerConnections, launchChromium, waitFor } from '../helpers/browser.js';
+import { framesDecoded, instrumentPeerConnections, launchChromium, openLiveViewer, waitFor } from '../helpers/browser.js';
 import { paintRoot, startDeskcast, viewerUrl } from '../helpers/deskcast.js';
 
 const insecureAgent = new Agent({ rejectUnauthorized: false });
@@ -89,13 +89,7 @@ describe('admission, signaling input and metrics (real server, --max-viewers 2)'
 
   it('admits two viewers; a third sees the full page, and gets in by itself when one leaves', async () => {
     const pages = [];
-    for (let i = 0; i < 2; i++) {
-      const page = await (await browser.createBrowserContext()).newPage();
-      await instrumentPeerConnections(page);
-      await page.goto(viewerUrl(server));
-      await page.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
-      pages.push(page);
-    }
+    for (let i = 0; i < 2; i++) pages.push(await openLiveViewer(browser, viewerUrl(server)));
 
     const third = await (await browser.createBrowserContext()).newPage();
     await instrumentPeerConnections(third);

@@ -3,15 +3,11 @@ import { io, type Socket } from 'socket.io-client';
 import type { Browser, Page } from 'puppeteer-core';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import type { AdminViewers } from '../../shared/protocol.js';
-import { framesDecoded, instrumentPeerConnections, launchChromium, waitFor } from '../helpers/browser.js';
+import { framesDecoded, launchChromium, openLiveViewer, waitFor } from '../helpers/browser.js';
 import { paintRoot, startDeskcast, viewerUrl } from '../helpers/deskcast.js';
 
-async function openViewer(browser: Browser, server: DeskcastServer): Promise<Page> {
-  const page = await (await browser.createBrowserContext()).newPage();
-  await instrumentPeerConnections(page);
-  await page.goto(viewerUrl(server));
-  await page.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
-  return page;
+function openViewer(browser: Browser, server: DeskcastServer): Promise<Page> {
+  return openLiveViewer(browser, viewerUrl(server));
 }
 
 async function adminViewers(server: DeskcastServer): Promise<AdminViewers> {
