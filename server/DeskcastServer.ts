@@ -5,6 +5,10 @@ import { isRequestIn, type Notifications } from '../shared/protocol.js';
 import { AudioModule } from './audio/AudioModule.js';
 import type { AudioStatus } from './audio/AudioBridge.js';
 import { VideoBridge, type VideoStatus } from './video/VideoBridge.js';
+import { CaptureOnDemand } from './video/CaptureOnDemand.js';
+import { Capacity } from './capacity/Capacity.js';
+import { resolveUpstream } from './capacity/UpstreamBandwidth.js';
+import type { CapacityStatus } from '../shared/protocol.js';
 import { DesktopClipboard } from './control/DesktopClipboard.js';
 import type { DesktopInput } from './control/DesktopInput.js';
 import { RemoteControl } from './control/RemoteControl.js';
@@ -88,8 +92,19 @@ export class DeskcastServer {
       const adminToken = s.adminToken || generateAccessToken();
       if (adminToken === token) throw new StartupError('--admin-token must differ from --token: the admin link would be the viewer link.');
       const announcedAddress = s.announcedAddress || firstExternalIPv4() || '127.0.0.1';
+      // First, before the media load: the upload test must not compete with the broadcast.
+      const upstream = await resolveUpstream({
+        flagMbps: s.upstreamMbps,
+        configDir: s.configDir,
+        preflight: s.preflight,
+        preflightUrl: s.preflightUrl,
+        preflightSeconds: s.preflightSeconds,
+        reconfigure: s.reconfigure,
+      });
+      (upstream.source === 'flag' || upstream.source === 'measured' ? log.info : log.warn)(upstream.detail);
       const cname = `deskcast-${randomInt(1, 2 ** 31).toString(36)}`;
 
+      const workerCount = s.workers ?? availableParallelism();
       const desktop = stack.push(
         'desktop',
         await Desktop.create({
@@ -108,7 +123,7 @@ export class DeskcastServer {
       const media = stack.push(
         'media workers',
         await MediaCluster.create({
-          workerCount: s.workers ?? availableParallelism(),
+          workerCount,
           workerBin: await resolveWorkerBinary(s.workerBin),
           announcedAddress,
           rtcPort: s.rtcPort,
@@ -128,6 +143,7 @@ export class DeskcastServer {
           encoder: s.encoder,
           ...videoSpec,
           destination: await media.addIngest(videoSpec),
+          newDestination: () => media.replaceIngest('video'),
         }),
       );
       const audio = stack.push(
@@ -149,8 +165,49 @@ export class DeskcastServer {
       });
 
       const admission = new AdmissionPolicy({ maxViewers: s.maxViewers });
-      const audience = stack.push('viewers', new Audience({ media, admission, status: () => viewerStatus(capture.status) }));
+      let capacity: Capacity | undefined = undefined;
+      const audience = stack.push(
+        'viewers',
+        new Audience({
+          media,
+          admission,
+          status: () => viewerStatus(capture.status),
+          capacity: () => capacity!.admissionInputs(),
+          beforeConsume: () => capture.whenStarted(),
+        }),
+      );
+      capacity = stack.push(
+        'capacity',
+        new Capacity({
+          upstream,
+          admission,
+          workers: workerCount,
+          videoKbps: s.bitrate,
+          audioKbps: s.audio ? s.audioBitrate : 0,
+          probe: {
+            workerCpuMs: () => media.workerCpuMs(),
+            viewers: () => audience.viewerCount,
+            viewerStats: () => audience.viewerStats(),
+            ingestLoad: (kind) => media.ingestLoad(kind),
+          },
+        }),
+      );
+      log.info(capacity.summary());
+      const capacityControl = {
+        status: (): CapacityStatus => capacity.status(),
+        setMaxViewers: (maxViewers: number): CapacityStatus => {
+          admission.maxViewers = maxViewers;
+          capacity.changed();
+          return capacity.status();
+        },
+      };
       capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
+      const onDemand = stack.push(
+        'capture on demand',
+        new CaptureOnDemand({ capture, alwaysOn: s.alwaysOn, graceMs: s.idleGrace * 1000, watching: () => audience.viewerCount }),
+      );
+      audience.on('viewerConnected', () => onDemand.prewarm());
+      audience.on('viewersChanged', () => onDemand.update());
 
       const { input, reason: inputUnavailable } = await openDesktopInput(desktop, s.control);
       const control = stack.push(
@@ -163,6 +220,7 @@ export class DeskcastServer {
           clipboard: new DesktopClipboard(desktop.display),
           screenSize: () => capture.status,
           audience,
+          capacity: capacityControl,
         }),
       );
 
@@ -171,9 +229,10 @@ export class DeskcastServer {
         tokens,
         clientDir: join(projectRoot, 'dist', 'client'),
         health: () => ({
-          ...aggregateHealth({ desktop, capture, audio, control }),
+          ...aggregateHealth({ desktop, capture, audio, control, capacity }),
           viewers: audience.viewerCount,
           maxViewers: admission.maxViewers,
+          capacity: capacity.status(),
           capture: capture.status,
           audio: audio.status,
           workers: media.workerPids.length,
@@ -242,6 +301,11 @@ export class DeskcastServer {
 
   get workerPids(): number[] {
     return this.#media.workerPids;
+  }
+
+  /** CPU ms each mediasoup worker has used (mediasoup's getResourceUsage), by worker index. */
+  workerCpuMs(): Promise<number[]> {
+    return this.#media.workerCpuMs();
   }
 
   get captureStatus(): VideoStatus {

@@ -60,6 +60,8 @@ export const requestSchemas = {
   'admin.kick': s.object({ viewerId: id }),
   'admin.setControlPolicy': s.object({ policy: s.oneOf('off', 'request', 'free') }),
   'admin.setClipboardRead': s.object({ allowed: s.boolean() }),
+  /** Changes --max-viewers at run time; viewers already watching stay even if now over it. */
+  'admin.setMaxViewers': s.object({ maxViewers: s.number({ min: 1, max: 100_000, integer: true }) }),
 } as const;
 
 export interface ConsumerDescription {
@@ -91,6 +93,28 @@ export interface ResponseTypes {
   'admin.kick': Record<string, never>;
   'admin.setControlPolicy': Record<string, never>;
   'admin.setClipboardRead': Record<string, never>;
+  'admin.setMaxViewers': CapacityStatus;
+}
+
+/** How many viewers the host serves and why (admin page, /healthz). */
+export interface CapacityStatus {
+  /** The cap in force: min(limits). */
+  cap: number;
+  /** Which limit sets it. */
+  binding: 'max-viewers' | 'upstream' | 'cpu';
+  watching: number;
+  limits: { maxViewers: number; upstream: number; cpu: number };
+  upstreamMbps: number;
+  upstreamSource: 'flag' | 'measured' | 'skipped' | 'failed' | 'default';
+  upstreamDetail: string;
+  /** Upstream reserved per viewer, kb/s. */
+  perViewerKbps: number;
+  /** mediasoup worker CPU per viewer, fraction of one core. */
+  cpuPerViewer: number;
+  cpuMeasured: boolean;
+  egressMbps: number;
+  /** Non-empty while the live guard pauses admissions: why. */
+  paused: string;
 }
 
 /** --control: nobody may control, control on request (the admin grants it), or anyone may take it. */
@@ -122,6 +146,7 @@ export interface AdminViewers {
   }[];
   policy: ControlPolicy;
   clipboardRead: boolean;
+  capacity: CapacityStatus;
 }
 
 const modifiers = s.object({
@@ -189,7 +214,7 @@ export const errorCodes = [
   'bad-request', // the payload is malformed; the message names the field
   'wrong-token', // the link's token is missing or wrong (socket.io connect error)
   'not-joined', // a media request before `media.join`
-  'full', // the broadcast has no room for another viewer
+  'full', // no room for another viewer now (cap reached or uplink saturated); the page retries by itself
   'unsupported', // this browser cannot decode any stream the broadcast offers
   'unavailable', // media is restarting; retry shortly
   'forbidden', // an admin request from a connection without the admin token

@@ -3,7 +3,8 @@ import type { types as msc } from 'mediasoup-client';
 import { SignalingClient, SignalingRequestError } from './SignalingClient';
 import type { ErrorCode, Notifications, Role } from '../../shared/protocol';
 
-export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'refused' | 'error';
+/** `full`: the host has no place now; the page keeps trying and joins when one frees. */
+export type ViewerState = 'connecting' | 'live' | 'reconnecting' | 'full' | 'refused' | 'error';
 
 export interface ViewerSessionEvents {
   state: (state: ViewerState, message: string) => void;
@@ -23,6 +24,8 @@ function clientName(): string {
 /** How long ICE may stay "disconnected" before the media path is rebuilt. */
 const DISCONNECTED_GRACE_MS = 4000;
 const REJOIN_DELAY_MS = 1000;
+/** While the host is full, ask again this often. */
+const FULL_RETRY_MS = 3000;
 
 /**
  * One viewer's connection: join, one receive transport, consumers for every stream.
@@ -76,11 +79,11 @@ export class ViewerSession {
     this.#events.state('refused', message);
   }
 
-  async #setup(): Promise<void> {
+  async #setup(waiting = false): Promise<void> {
     const generation = ++this.#generation;
     const stale = (): boolean => generation !== this.#generation;
     try {
-      this.#events.state('connecting', 'Joining the broadcast…');
+      if (!waiting) this.#events.state('connecting', 'Joining the broadcast…');
       const { routerRtpCapabilities, role } = await this.signaling.request('media.join', { clientName: clientName() });
       this.#events.role(role);
       const device = new Device();
@@ -129,8 +132,18 @@ export class ViewerSession {
       this.#events.state('live', 'Live');
     } catch (err) {
       if (stale()) return;
-      if (err instanceof SignalingRequestError && (err.code === 'full' || err.code === 'unsupported')) {
+      if (err instanceof SignalingRequestError && err.code === 'unsupported') {
         this.#refuse(err.message);
+        return;
+      }
+      if (err instanceof SignalingRequestError && err.code === 'full') {
+        // Not terminal: stay connected, say so, and ask again until a place frees.
+        this.#events.state('full', err.message);
+        this.#teardown();
+        const waitGeneration = this.#generation;
+        window.setTimeout(() => {
+          if (waitGeneration === this.#generation && this.signaling.socket.connected) void this.#setup(true);
+        }, FULL_RETRY_MS);
         return;
       }
       const message = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@ import {
   CONTROL_HEARTBEAT_MS,
   parseInputEvent,
   type AdminViewers,
+  type CapacityStatus,
   type ControlPolicy,
   type ControlState,
   type InputEvent,
@@ -45,6 +46,8 @@ export interface RemoteControlOptions {
   /** Size of the captured screen, to map video coordinates to screen pixels. */
   screenSize: () => { width: number; height: number };
   audience: Audience;
+  /** The viewer cap in force (shown to the admin) and the admin's --max-viewers change. */
+  capacity: { status(): CapacityStatus; setMaxViewers(maxViewers: number): CapacityStatus };
 }
 
 interface PerConnection {
@@ -147,6 +150,11 @@ export class RemoteControl {
         this.#clipboardRead = request.data.allowed;
         this.#broadcastState();
         return {};
+      case 'admin.setMaxViewers': {
+        const status = this.#options.capacity.setMaxViewers(request.data.maxViewers);
+        this.#pushAdminViewers();
+        return status;
+      }
       default:
         return assertUnreachable(request);
     }
@@ -284,6 +292,7 @@ export class RemoteControl {
       })),
       policy: this.#lease.policy,
       clipboardRead: this.#clipboardRead,
+      capacity: this.#options.capacity.status(),
     };
   }
 

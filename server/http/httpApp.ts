@@ -57,6 +57,21 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.set('Cache-Control', 'no-store').type('html').send(indexHtml);
   });
   app.use('/assets', express.static(join(options.clientDir, 'assets'), { index: false, maxAge: '1h' }));
+  // An upload sink, so one deskcast host can measure its upstream against another
+  // (--preflight-url https://OTHER:8443/api/upload-sink?t=TOKEN): reads and discards the body,
+  // then answers how much arrived and how long it took. Needs a token; at most 2 minutes.
+  app.post('/api/upload-sink', (req, res) => {
+    if (!roleForToken(req.query['t'], options.tokens)) {
+      res.status(403).json({ error: wrongTokenMessage });
+      return;
+    }
+    const start = performance.now();
+    let bytes = 0;
+    req.setTimeout(120_000, () => req.destroy());
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => res.set('Cache-Control', 'no-store').json({ bytes, ms: Math.round(performance.now() - start) }));
+    req.on('error', () => undefined);
+  });
   app.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json(options.health());
   });

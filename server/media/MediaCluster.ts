@@ -133,6 +133,20 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return endpoint;
   }
 
+  /**
+   * A fresh ingest for a sender that restarted: a PlainTransport in comedia mode locks onto the
+   * first sender's address and port, so a new native session (new socket) needs a new one. The
+   * old producer closes; its consumers' viewers are told to join again.
+   */
+  async replaceIngest(kind: IngestStreamSpec['kind']): Promise<IngestEndpoint> {
+    const spec = this.#specs.get(kind);
+    if (!spec) throw new Error(`no ${kind} ingest to replace`);
+    await this.whenReady();
+    const endpoint = await this.#createIngest(spec);
+    for (const slot of this.#slots.slice(1)) if (slot) await this.#pipe(kind, slot);
+    return endpoint;
+  }
+
   async removeIngest(kind: IngestStreamSpec['kind']): Promise<void> {
     this.#specs.delete(kind);
     const ingest = this.#ingests.get(kind);
@@ -159,6 +173,31 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
   async producerStats(kind: IngestStreamSpec['kind']): Promise<ms.ProducerStat[]> {
     const ingest = this.#ingests.get(kind);
     return ingest ? ingest.producer.getStats() : [];
+  }
+
+  /** CPU ms (user + system) each live worker has used, from mediasoup's getResourceUsage(). */
+  async workerCpuMs(): Promise<number[]> {
+    const usages = await Promise.all(
+      this.#slots.map(async (s) => {
+        if (!s || s.worker.closed) return 0;
+        const u = await s.worker.getResourceUsage().catch(() => undefined);
+        return u ? u.ru_utime + u.ru_stime : 0;
+      }),
+    );
+    return usages;
+  }
+
+  /**
+   * What the ingest producer of `kind` receives: average RTP payload bytes per packet since it
+   * started, and its bitrate now (kb/s); undefined before any packet.
+   */
+  async ingestLoad(kind: IngestStreamSpec['kind']): Promise<{ payloadBytes: number; kbps: number } | undefined> {
+    const stats = await this.producerStats(kind).catch(() => []);
+    const packets = stats.reduce((a, st) => a + st.packetCount, 0);
+    const bytes = stats.reduce((a, st) => a + st.byteCount, 0);
+    const bitrate = stats.reduce((a, st) => a + st.bitrate, 0);
+    // byteCount includes the 12-byte RTP header
+    return packets > 0 ? { payloadBytes: Math.max(1, bytes / packets - 12), kbps: bitrate / 1000 } : undefined;
   }
 
   close(): void {

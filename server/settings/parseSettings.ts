@@ -25,6 +25,14 @@ export interface Settings {
   announcedAddress: string;
   rtcPort: number;
   maxViewers: number;
+  upstreamMbps: number | undefined;
+  preflight: boolean;
+  preflightUrl: string;
+  preflightSeconds: number;
+  reconfigure: boolean;
+  configDir: string;
+  alwaysOn: boolean;
+  idleGrace: number;
   adminToken: string;
   control: 'off' | 'request' | 'free';
   clipboardRead: boolean;

@@ -18,7 +18,7 @@ export interface SettingDefinition<K extends string = string> {
   /** Default; `undefined` means "derived at start-up" (the help says how). */
   default: string | number | boolean | undefined;
   help: string;
-  group: 'Server' | 'Video' | 'Media' | 'Viewers' | 'Control' | 'Audio' | 'Actions';
+  group: 'Server' | 'Video' | 'Media' | 'Viewers' | 'Capacity' | 'Control' | 'Audio' | 'Actions';
 }
 
 function define<const K extends string>(d: SettingDefinition<K>): SettingDefinition<K> {
@@ -139,7 +139,47 @@ export const settingsTable = [
   define({
     key: 'maxViewers', flag: 'max-viewers', env: 'DESKCAST_MAX_VIEWERS', group: 'Viewers',
     kind: { type: 'integer', min: 1, max: 100000 }, default: 50,
-    help: 'Viewers admitted at once; the next ones are refused politely.',
+    help: 'Viewers admitted at once (the cap in force is the lowest of this, the upstream and the CPU limit); the next ones wait on a "host is full" page. The admin can change it at run time.',
+  }),
+  define({
+    key: 'upstreamMbps', flag: 'upstream-mbps', env: 'DESKCAST_UPSTREAM_MBPS', group: 'Capacity',
+    kind: { type: 'integer', min: 1, max: 100000 }, default: undefined,
+    help: 'Upload bandwidth of this host in Mb/s. Default: measured once by the preflight upload test (see --preflight-url), else a conservative 10 Mb/s.',
+  }),
+  define({
+    key: 'preflight', flag: 'preflight', env: 'DESKCAST_PREFLIGHT', group: 'Capacity',
+    kind: { type: 'boolean' }, default: true,
+    help: 'Measure the upload bandwidth on first start (needs --preflight-url). --no-preflight skips it, and the skip is remembered.',
+  }),
+  define({
+    key: 'preflightUrl', flag: 'preflight-url', env: 'DESKCAST_PREFLIGHT_URL', group: 'Capacity',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'HTTP(S) URL the preflight POSTs bytes to (another deskcast\'s https://HOST:8443/api/upload-sink?t=TOKEN works). Empty: no test.',
+  }),
+  define({
+    key: 'preflightSeconds', flag: 'preflight-seconds', env: 'DESKCAST_PREFLIGHT_SECONDS', group: 'Capacity',
+    kind: { type: 'integer', min: 1, max: 60 }, default: 5,
+    help: 'How long the preflight upload test runs.',
+  }),
+  define({
+    key: 'reconfigure', flag: 'reconfigure', env: 'DESKCAST_RECONFIGURE', group: 'Capacity',
+    kind: { type: 'boolean' }, default: false,
+    help: 'Measure the upload bandwidth again, replacing the remembered result (or the remembered skip).',
+  }),
+  define({
+    key: 'configDir', flag: 'config-dir', env: 'DESKCAST_CONFIG_DIR', alsoEnv: 'XDG_CONFIG_HOME', group: 'Capacity',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Folder holding deskcast/capacity.json (the remembered preflight). Empty: ~/.config.',
+  }),
+  define({
+    key: 'alwaysOn', flag: 'always-on', env: 'DESKCAST_ALWAYS_ON', group: 'Capacity',
+    kind: { type: 'boolean' }, default: false,
+    help: 'Keep capture and encoding running with nobody watching. Default: they start with the first viewer and stop --idle-grace seconds after the last leaves.',
+  }),
+  define({
+    key: 'idleGrace', flag: 'idle-grace', env: 'DESKCAST_IDLE_GRACE', group: 'Capacity',
+    kind: { type: 'integer', min: 0, max: 3600 }, default: 5,
+    help: 'Seconds capture keeps running after the last viewer leaves (a reload does not restart it).',
   }),
   define({
     key: 'adminToken', flag: 'admin-token', env: 'DESKCAST_ADMIN_TOKEN', group: 'Control',

@@ -20,10 +20,16 @@ export interface VideoBridgeOptions {
   ssrc: number;
   payloadType: number;
   destination: { host: string; port: number };
+  /**
+   * A fresh destination for a session that restarts (after pause() or a fatal error): the
+   * ingest locks onto the first sender's port, and a new session sends from a new one.
+   */
+  newDestination?: () => Promise<{ host: string; port: number }>;
 }
 
 export interface VideoStatus {
-  state: 'running' | 'failed' | 'stopped';
+  /** idle: stopped on purpose while nobody watches (capture only while watched). */
+  state: 'running' | 'idle' | 'failed' | 'stopped';
   encoder: string;
   width: number;
   height: number;
@@ -50,6 +56,8 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   #status: VideoStatus;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #idle = false;
+  #resuming: Promise<void> = Promise.resolve();
 
   /** Starts capture; rejects (with what to do) if the first start fails. */
   static async start(options: VideoBridgeOptions): Promise<VideoBridge> {
@@ -71,6 +79,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   health(): ModuleHealth {
     const st = this.#status;
     if (st.state === 'running') return { status: 'ok', reason: '' };
+    if (st.state === 'idle') return { status: 'ok', reason: '' }; // nobody watches: capture waits for the first viewer
     return { status: 'degraded', reason: st.error ? `${st.error}; retrying` : `capture is ${st.state}` };
   }
 
@@ -89,12 +98,56 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     if (opts.fps) this.#setStatus({ fps: opts.fps });
   }
 
+  get idle(): boolean {
+    return this.#idle;
+  }
+
+  /** Stops capture and encoding (nobody watches); resume() starts them again. */
+  pause(): void {
+    if (this.#stopped || this.#idle) return;
+    this.#idle = true;
+    clearTimeout(this.#retryTimer);
+    this.#session?.stop(); // a start still pending rejects; resume()'s catch sees #idle
+    this.#session = undefined;
+    this.#setStatus({ state: 'idle', error: undefined });
+    log.info('capture stopped: nobody is watching');
+  }
+
+  /** Starts capture again after pause(); resolves once it runs (or has failed and retries). */
+  resume(): Promise<void> {
+    if (this.#stopped || !this.#idle) return this.#resuming;
+    this.#idle = false;
+    const started = performance.now();
+    this.#resuming = this.#reopen().then(
+      () => log.info(`capture started for a viewer in ${(performance.now() - started).toFixed(0)} ms`),
+      (err: unknown) => {
+        if (this.#stopped || this.#idle) return;
+        log.error(`capture start failed: ${(err as Error).message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
+        this.#setStatus({ state: 'failed', error: (err as Error).message });
+        this.#scheduleRetry();
+      },
+    );
+    return this.#resuming;
+  }
+
   close(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     this.#session?.stop(); // a start still pending rejects; #open() sees #stopped
     this.#session = undefined;
     this.#setStatus({ state: 'stopped' });
+  }
+
+  /** Resolves once a resume() in progress has started capture (or failed); at once otherwise. */
+  whenStarted(): Promise<void> {
+    return this.#resuming;
+  }
+
+  /** #open() for a restart: from a fresh destination when the ingest needs one. */
+  async #reopen(): Promise<void> {
+    if (this.#options.newDestination) this.#options.destination = { ...(await this.#options.newDestination()) };
+    if (this.#stopped || this.#idle) throw new Error('capture was stopped while restarting');
+    await this.#open();
   }
 
   async #open(): Promise<void> {
@@ -141,6 +194,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
       if (this.#session === session) this.#session = undefined; // a failed start released the session
       throw err;
     }
+    if (this.#session !== session) return; // paused or closed while starting
     // the session itself logs the encoder chosen and why others were skipped
     videoMetrics.encoder.reset();
     videoMetrics.encoder.set({ encoder: started.encoder }, 1);
@@ -173,10 +227,10 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   }
 
   #scheduleRetry(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#idle) return;
     this.#retryTimer = setTimeout(() => {
-      this.#open().catch((err: unknown) => {
-        if (this.#stopped) return; // stop() cancelled this start
+      this.#reopen().catch((err: unknown) => {
+        if (this.#stopped || this.#idle) return; // close() or pause() cancelled this start
         log.error(`capture restart failed: ${(err as Error).message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
         this.#setStatus({ state: 'failed', error: (err as Error).message });
         this.#scheduleRetry();

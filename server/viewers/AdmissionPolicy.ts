@@ -1,19 +1,30 @@
+import { capInForce, type BindingLimit } from '../capacity/CapacityModel.js';
+
 /** What the policy needs to know to decide on one more viewer. */
 export interface AdmissionRequest {
   /** Viewers admitted now (the newcomer not included). */
   admitted: number;
-  /** Viewers per worker now, by worker index; only workers able to take viewers are listed. */
+  /** Load per worker now (viewers), by worker index; only workers able to take viewers are listed. */
   workerLoads: ReadonlyMap<number, number>;
+  /** Viewers the upstream and the workers' CPU carry (from server/capacity). Absent: no limit. */
+  limits?: { upstream: number; cpu: number };
+  /** Set while the live guard sees the uplink saturated: why. New viewers wait. */
+  saturated?: string;
 }
 
 export type AdmissionDecision =
   | { admit: true; workerIndex: number }
-  | { admit: false; reason: 'max-viewers' | 'no-worker'; message: string };
+  | { admit: false; reason: 'full' | 'saturated' | 'no-worker'; message: string; binding?: BindingLimit };
+
+/** The text a viewer over the cap sees (the page retries by itself). */
+export function fullMessage(watching: number, cap: number): string {
+  return `The host is full (${watching} of ${cap} watching). You'll join automatically when a place frees.`;
+}
 
 /**
- * Who gets in and on which worker: at most `maxViewers` at once (--max-viewers), each on the
- * least-loaded worker. Pure: the caller supplies the counts. The capacity work adds limits
- * from measured bandwidth and CPU here.
+ * Who gets in and on which worker: at most the cap in force — min(--max-viewers, what the
+ * upstream carries, what the CPU carries) — and none while the uplink is saturated; each on the
+ * least-loaded worker. Pure: the caller supplies the counts and limits.
  */
 export class AdmissionPolicy {
   #maxViewers: number;
@@ -26,12 +37,28 @@ export class AdmissionPolicy {
     return this.#maxViewers;
   }
 
+  /** The admin changes --max-viewers at run time; viewers already in stay. */
+  set maxViewers(value: number) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`maxViewers must be a whole number of at least 1; got ${value}`);
+    this.#maxViewers = value;
+  }
+
+  /** The cap in force for these limits and which limit binds. */
+  cap(limits: AdmissionRequest['limits']): { cap: number; binding: BindingLimit } {
+    const inf = Number.MAX_SAFE_INTEGER;
+    return capInForce({ maxViewers: this.#maxViewers, upstream: limits?.upstream ?? inf, cpu: limits?.cpu ?? inf });
+  }
+
   decide(request: AdmissionRequest): AdmissionDecision {
-    if (request.admitted >= this.#maxViewers) {
+    const { cap, binding } = this.cap(request.limits);
+    if (request.admitted >= cap) {
+      return { admit: false, reason: 'full', binding, message: fullMessage(request.admitted, cap) };
+    }
+    if (request.saturated) {
       return {
         admit: false,
-        reason: 'max-viewers',
-        message: `This broadcast is full: ${this.#maxViewers} of ${this.#maxViewers} viewers are watching. Try again in a few minutes.`,
+        reason: 'saturated',
+        message: `The host's upload is saturated (${request.admitted} watching). You'll join automatically when it recovers.`,
       };
     }
     let best: { index: number; load: number } | undefined;

@@ -4,7 +4,7 @@ import type { ConsumerDescription, Notifications, RequestIn, RequestMethod, Resp
 import type { MediaCluster } from '../media/MediaCluster.js';
 import { mediaMetrics } from '../media/mediaMetrics.js';
 import { createLogger } from '../util/logger.js';
-import type { AdmissionPolicy } from './AdmissionPolicy.js';
+import type { AdmissionPolicy, AdmissionRequest } from './AdmissionPolicy.js';
 import { RequestError } from './RequestError.js';
 import { Viewer, type ViewerConnection } from './Viewer.js';
 import { ViewerRegistry } from './ViewerRegistry.js';
@@ -24,6 +24,10 @@ export interface AudienceOptions {
   admission: AdmissionPolicy;
   /** The broadcast status a viewer is sent when it joins. */
   status: () => Notifications['broadcast.status'];
+  /** Limits from measured capacity and the live guard (server/capacity); absent: --max-viewers only. */
+  capacity?: () => Pick<AdmissionRequest, 'limits' | 'saturated'>;
+  /** Waited for before consumers are made (capture starting for the first viewer replaces the stream). */
+  beforeConsume?: () => Promise<void>;
 }
 
 /**
@@ -109,6 +113,15 @@ export class Audience extends EventEmitter<AudienceEvents> {
     return sums.reduce((a, b) => a + b, 0);
   }
 
+  /** For the capacity module: bytes sent to admitted viewers and each one's receiver-reported video loss. */
+  async viewerStats(): Promise<{ bytesSent: number; losses: number[] }> {
+    const samples = await Promise.all([...this.#registry.admitted()].map(async (v) => ({ bytes: await v.bytesSent(), loss: await v.videoLoss() })));
+    return {
+      bytesSent: samples.reduce((a, b) => a + b.bytes, 0),
+      losses: samples.flatMap((s) => (s.loss === undefined ? [] : [s.loss])),
+    };
+  }
+
   close(): void {
     for (const viewer of this.#registry.all()) viewer.close();
   }
@@ -118,11 +131,12 @@ export class Audience extends EventEmitter<AudienceEvents> {
     const decision = this.#options.admission.decide({
       admitted: this.#registry.admittedCount - (this.#registry.isAdmitted(viewer) ? 1 : 0),
       workerLoads: this.#registry.workerLoads(media.availableWorkers(), viewer),
+      ...this.#options.capacity?.(),
     });
     if (!decision.admit) {
-      viewerMetrics.refused.inc({ reason: decision.reason });
-      log.info(`viewer ${viewer.id} refused: ${decision.message}`);
-      throw new RequestError(decision.reason === 'max-viewers' ? 'full' : 'unavailable', decision.message);
+      viewerMetrics.refused.inc({ reason: decision.binding ?? decision.reason });
+      log.info(`viewer ${viewer.id} waits: ${decision.message}${decision.binding ? ` (limit: ${decision.binding})` : ''}`);
+      throw new RequestError(decision.reason === 'no-worker' ? 'unavailable' : 'full', decision.message);
     }
     const routerRtpCapabilities = media.routerRtpCapabilities(decision.workerIndex);
     viewer.admit(decision.workerIndex);
@@ -159,6 +173,7 @@ export class Audience extends EventEmitter<AudienceEvents> {
     const transport = this.#requireTransport(viewer, transportId);
     const workerIndex = this.#requireWorker(viewer);
     const media = this.#options.media;
+    await this.#options.beforeConsume?.();
     const producerIds = media.producerIds();
     // While a worker is replaced, a producer may not be piped to this viewer's router yet:
     // canConsume() would say no and the page would wrongly be told its browser is unsupported.

@@ -105,6 +105,18 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     }
   }
 
+  /** The fraction (0–1) of video packets this viewer's receiver last reported lost (RTCP RR); undefined before any report. */
+  async videoLoss(): Promise<number | undefined> {
+    const consumer = [...this.#consumers.values()].find((c) => c.kind === 'video' && !c.closed);
+    if (!consumer) return undefined;
+    try {
+      const stat = (await consumer.getStats()).find((st) => st.type === 'outbound-rtp');
+      return stat && stat.packetCount > 0 ? stat.fractionLost / 256 : undefined;
+    } catch {
+      return undefined; // closed meanwhile
+    }
+  }
+
   /** Closes the transport (and with it every consumer); the viewer stays connected. */
   closeMedia(): void {
     this.#transport?.close();

@@ -4,7 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Browser } from 'puppeteer-core';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import { wrongTokenMessage } from '../../shared/protocol.js';
-import { framesDecoded, instrumentPeerConnections, launchChromium, waitFor } from '../helpers/browser.js';
+import { framesDecoded, instrumentPeerConnections, launchChromium, openLiveViewer, waitFor } from '../helpers/browser.js';
 import { paintRoot, startDeskcast, viewerUrl } from '../helpers/deskcast.js';
 
 const insecureAgent = new Agent({ rejectUnauthorized: false });
@@ -34,13 +34,13 @@ async function httpsGet(server: DeskcastServer, path: string): Promise<{ status:
   });
 }
 
-describe('admission, signaling input and metrics (real server, --max-viewers 1)', () => {
+describe('admission, signaling input and metrics (real server, --max-viewers 2)', () => {
   let server: DeskcastServer;
   let browser: Browser;
   let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await startDeskcast(['--max-viewers', '1']);
+    server = await startDeskcast(['--max-viewers', '2']);
     await paintRoot(server.display, '#336699');
     ({ browser, close: closeBrowser } = await launchChromium());
   });
@@ -87,32 +87,51 @@ describe('admission, signaling input and metrics (real server, --max-viewers 1)'
     expect(health).toMatchObject({ status: 'ok', reasons: [] });
   });
 
-  it('admits one viewer, refuses the next politely, and admits it once a place frees', async () => {
-    const first = await (await browser.createBrowserContext()).newPage();
-    await instrumentPeerConnections(first);
-    await first.goto(viewerUrl(server));
-    await first.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
+  it('admits two viewers; a third sees the full page, and gets in by itself when one leaves', async () => {
+    const pages = [];
+    for (let i = 0; i < 2; i++) pages.push(await openLiveViewer(browser, viewerUrl(server)));
 
-    const second = await (await browser.createBrowserContext()).newPage();
-    await instrumentPeerConnections(second);
-    await second.goto(viewerUrl(server));
-    await second.waitForSelector('body[data-state="refused"]', { timeout: 20_000 });
-    expect(await second.$eval('#message', (el) => el.textContent)).toBe(
-      'This broadcast is full: 1 of 1 viewers are watching. Try again in a few minutes.',
+    const third = await (await browser.createBrowserContext()).newPage();
+    await instrumentPeerConnections(third);
+    await third.goto(viewerUrl(server));
+    await third.waitForSelector('body[data-state="full"]', { timeout: 20_000 });
+    expect(await third.$eval('#message', (el) => el.textContent)).toBe(
+      "The host is full (2 of 2 watching). You'll join automatically when a place frees.",
     );
 
     const metrics = (await httpsGet(server, '/metrics')).body;
-    expect(metrics).toMatch(/^deskcast_viewers 1$/m);
-    expect(metrics).toMatch(/^deskcast_viewers_refused_total\{reason="max-viewers"\} 1$/m);
+    expect(metrics).toMatch(/^deskcast_viewers 2$/m);
+    expect(metrics).toMatch(/^deskcast_viewers_refused_total\{reason="max-viewers"\} [1-9]/m);
+    expect(metrics).toMatch(/^deskcast_capacity_viewers 2$/m);
+    expect(metrics).toMatch(/^deskcast_capacity_binding\{limit="max-viewers"\} 1$/m);
     expect(metrics).toMatch(/^deskcast_encoder_info\{encoder="libx264"\} 1$/m);
     expect(Number(/^deskcast_capture_fps (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(Number(/^deskcast_bytes_sent (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    const health = JSON.parse((await httpsGet(server, '/healthz')).body) as { capacity: { cap: number; binding: string; watching: number } };
+    expect(health.capacity).toMatchObject({ cap: 2, binding: 'max-viewers', watching: 2 });
 
-    await first.browserContext().close();
-    await new Promise((r) => setTimeout(r, 500));
-    await second.reload();
-    await second.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
-    expect(await waitFor(async () => (await framesDecoded(second)) > 5, 10_000)).toBe(true);
-    await second.browserContext().close();
+    // Those already watching are not disturbed: the second keeps decoding while the third waits.
+    const before = await framesDecoded(pages[1]!);
+    await pages[0]!.browserContext().close();
+    await third.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
+    expect(await waitFor(async () => (await framesDecoded(third)) > 5, 10_000)).toBe(true);
+    expect(await framesDecoded(pages[1]!)).toBeGreaterThan(before);
+    await third.browserContext().close();
+    await pages[1]!.browserContext().close();
+  });
+
+  it('lets the admin change --max-viewers at run time (the cap and its binding limit follow)', async () => {
+    const admin = connectSocket(server, server.adminToken);
+    await new Promise<void>((resolve) => admin.on('connect', () => resolve()));
+    const viewer = connectSocket(server, server.token);
+    await new Promise<void>((resolve) => viewer.on('connect', () => resolve()));
+    expect((await request(viewer, 'admin.setMaxViewers', { maxViewers: 5 })).error?.code).toBe('forbidden');
+    expect((await request(admin, 'admin.setMaxViewers', { maxViewers: 0 })).error?.message).toMatch(/"data.maxViewers" must be a whole number from 1/);
+    const reply = await request(admin, 'admin.setMaxViewers', { maxViewers: 7 });
+    expect(reply.data).toMatchObject({ cap: 7, binding: 'max-viewers', limits: { maxViewers: 7 } });
+    expect((await httpsGet(server, '/metrics')).body).toMatch(/^deskcast_capacity_viewers 7$/m);
+    await request(admin, 'admin.setMaxViewers', { maxViewers: 2 });
+    admin.close();
+    viewer.close();
   });
 });

@@ -169,3 +169,12 @@ export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ 
 export function audioPacketsReceived(page: Page): Promise<number> {
   return inboundRtpTotal(page, 'audio', 'packetsReceived');
 }
+
+/** Opens `url` in a fresh browser context (its own cookies and storage), instrumented, and waits until the page is live. */
+export async function openLiveViewer(browser: Browser, url: string, timeoutMs = 20_000): Promise<Page> {
+  const page = await (await browser.createBrowserContext()).newPage();
+  await instrumentPeerConnections(page);
+  await page.goto(url);
+  await page.waitForSelector('body[data-state="live"]', { timeout: timeoutMs });
+  return page;
+}

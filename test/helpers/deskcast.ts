@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeskcastServer } from '../../server/DeskcastServer.js';
 import { parseSettings } from '../../server/settings/parseSettings.js';
@@ -16,11 +19,21 @@ export async function startDeskcast(flags: string[] = []): Promise<DeskcastServe
   // must not leak into a test.
   // A random media port range: another deskcast (a developer's, a parallel test run) may hold 40000.
   const rtcPort = String(41_000 + 2 * Math.floor(Math.random() * 4000));
-  const settings = parseSettings(
-    ['--port', '0', '--bind', '127.0.0.1', '--announced-address', '127.0.0.1', '--workers', '2', '--embedded-size', '640x480', '--rtc-port', rtcPort, ...flags],
-    {},
-  );
+  const settings = parseSettings([...testDefaults(flags), '--rtc-port', rtcPort, ...flags], {});
   return DeskcastServer.create({ settings, embeddedDemoContent: false });
+}
+
+/**
+ * The flags every test server gets (later flags override them): loopback, two workers, a
+ * small desktop, its own config folder (never the developer's ~/.config), and — unless the
+ * test is about the upstream — a loopback-sized upstream so the bandwidth cap stays out of the way.
+ */
+export function testDefaults(flags: readonly string[]): string[] {
+  const defaults = ['--port', '0', '--bind', '127.0.0.1', '--announced-address', '127.0.0.1', '--workers', '2', '--embedded-size', '640x480'];
+  if (!flags.includes('--config-dir')) defaults.push('--config-dir', mkdtempSync(join(tmpdir(), 'deskcast-config-')));
+  const aboutUpstream = flags.some((f) => /^--(upstream-mbps|preflight-url|no-preflight|reconfigure)/.test(f));
+  if (!aboutUpstream) defaults.push('--upstream-mbps', '1000');
+  return defaults;
 }
 
 /** Paints the whole root window of `display` one colour (what a presenter's screen shows). */

@@ -18,8 +18,9 @@ describe('AdmissionPolicy', () => {
     expect(policy.decide({ admitted: 2, workerLoads: new Map([[0, 1], [1, 1], [2, 0]]) })).toEqual({ admit: true, workerIndex: 2 });
     expect(policy.decide({ admitted: 3, workerLoads: new Map([[0, 1], [1, 2]]) })).toEqual({
       admit: false,
-      reason: 'max-viewers',
-      message: 'This broadcast is full: 3 of 3 viewers are watching. Try again in a few minutes.',
+      reason: 'full',
+      binding: 'max-viewers',
+      message: "The host is full (3 of 3 watching). You'll join automatically when a place frees.",
     });
   });
 

@@ -1,5 +1,6 @@
 // The admin's panel: who is connected (role, worker, control), grant / revoke control, kick,
-// the control policy and whether the controller may copy the desktop's clipboard.
+// the control policy, whether the controller may copy the desktop's clipboard, and the viewer
+// cap in force (which limit binds; --max-viewers can be changed here).
 import type { AdminViewers, ControlPolicy, RequestData, RequestMethod } from '../../../shared/protocol';
 import type { SignalingClient } from '../SignalingClient';
 
@@ -10,6 +11,8 @@ export class AdminPanel {
   readonly #policy: HTMLSelectElement;
   readonly #clipboard: HTMLInputElement;
   readonly #error: HTMLElement;
+  readonly #capacity: HTMLElement;
+  readonly #maxViewers: HTMLInputElement;
 
   constructor(root: HTMLElement, signaling: SignalingClient) {
     this.#root = root;
@@ -18,6 +21,16 @@ export class AdminPanel {
     this.#policy = root.querySelector<HTMLSelectElement>('#admin-policy')!;
     this.#clipboard = root.querySelector<HTMLInputElement>('#admin-clipboard')!;
     this.#error = root.querySelector<HTMLElement>('#admin-error')!;
+    this.#capacity = root.querySelector<HTMLElement>('#admin-capacity')!;
+    this.#maxViewers = root.querySelector<HTMLInputElement>('#admin-max-viewers')!;
+    this.#maxViewers.addEventListener('change', () => {
+      const maxViewers = Number(this.#maxViewers.value);
+      if (!Number.isInteger(maxViewers) || maxViewers < 1 || maxViewers > 100_000) {
+        this.#error.textContent = 'Max viewers must be a whole number from 1 to 100000.';
+        return;
+      }
+      this.#act('admin.setMaxViewers', { maxViewers });
+    });
     this.#policy.addEventListener('change', () => this.#act('admin.setControlPolicy', { policy: this.#policy.value as ControlPolicy }));
     this.#clipboard.addEventListener('change', () => this.#act('admin.setClipboardRead', { allowed: this.#clipboard.checked }));
     root.querySelector('#admin-revoke')!.addEventListener('click', () => this.#act('admin.revokeControl', {}));
@@ -32,6 +45,13 @@ export class AdminPanel {
   render(list: AdminViewers): void {
     this.#policy.value = list.policy;
     this.#clipboard.checked = list.clipboardRead;
+    const c = list.capacity;
+    if (document.activeElement !== this.#maxViewers) this.#maxViewers.value = String(c.limits.maxViewers);
+    this.#capacity.dataset['binding'] = c.binding;
+    this.#capacity.textContent =
+      `${c.watching} of ${c.cap} watching; the cap is set by ${c.binding} ` +
+      `(max viewers ${c.limits.maxViewers}, upstream ${c.limits.upstream} at ${c.upstreamMbps} Mb/s ${c.upstreamSource}, CPU ${c.limits.cpu})` +
+      (c.paused ? `. New viewers wait: ${c.paused}` : '');
     const rows = list.viewers.map((v) => {
       const row = document.createElement('tr');
       row.dataset['viewerId'] = v.viewerId;
