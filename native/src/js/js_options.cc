@@ -152,12 +152,12 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   Reader r(info.Env(), o, "VideoSession: options.");
   r.rejectUnknownKeys({"display", "fps", "bitrateKbps", "keyframeIntervalSec", "encoder", "width",
                        "height", "destinationHost", "destinationPort", "ssrc", "payloadType",
-                       "cname", "onEvent"});
+                       "cname", "absCaptureTimeExtensionId", "playoutDelayExtensionId", "onEvent"});
   VideoSessionConfig c;
   c.screen.display = r.string("display", 256);
   c.fps = static_cast<int>(r.integer("fps", 1, 120));
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
-  c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
+  c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0, 60);
 
   Napi::Value enc = o.Get("encoder");
   std::string encoder = enc.IsString() ? enc.As<Napi::String>().Utf8Value() : "";
@@ -169,6 +169,13 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
 
   c.width = r.dimension("width");
   c.height = r.dimension("height");
+  // RFC 8285 one-byte ids as declared in the producer's rtpParameters (0 or absent: not sent).
+  if (r.has("absCaptureTimeExtensionId")) {
+    c.rtpExtensions.absCaptureTimeId = static_cast<uint8_t>(r.integer("absCaptureTimeExtensionId", 0, 14));
+  }
+  if (r.has("playoutDelayExtensionId")) {
+    c.rtpExtensions.playoutDelayId = static_cast<uint8_t>(r.integer("playoutDelayExtensionId", 0, 14));
+  }
   readRtpStreamOptions(r, o, c, onEvent);
   return c;
 }
@@ -195,7 +202,7 @@ VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
   VideoReconfigure c;
   if (r.has("fps")) c.fps = static_cast<int>(r.integer("fps", 1, 120));
   if (r.has("bitrateKbps")) c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
-  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
+  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0, 60);
   if (r.has("width")) c.width = r.dimension("width");
   if (r.has("height")) c.height = r.dimension("height");
   return c;
