@@ -27,6 +27,11 @@ export interface XvfbServer {
   run(command: string, args: string[]): Promise<string>;
   /** Paints the root window one colour. */
   paint(color: string): Promise<void>;
+  /**
+   * Keeps a small corner of the screen changing (an xterm printing the time every few ms), so a
+   * change-driven capture produces frames at its full rate. stop() closes it.
+   */
+  animate(): { stop(): void };
   /** The current screen size, as xdpyinfo reports it. */
   screenSize(): Promise<{ width: number; height: number }>;
   /**
@@ -130,6 +135,11 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XvfbServer> 
       run: async (command, args) => (await execFileAsync(command, args, { env, timeout: 10_000 })).stdout,
       paint: async (color) => {
         await execFileAsync('xsetroot', ['-display', display, '-solid', color], { timeout: 10_000 });
+      },
+      animate: () => {
+        const ticker = spawn('xterm', ['-geometry', '12x1-0-0', '-e', 'sh', '-c', 'while :; do date +%N; sleep 0.004; done'], { env, stdio: 'ignore' });
+        ticker.on('error', () => undefined);
+        return { stop: () => void ticker.kill('SIGKILL') };
       },
       screenSize: async () => {
         const info = (await execFileAsync('xdpyinfo', ['-display', display], { timeout: 10_000 })).stdout;

@@ -156,7 +156,7 @@ void X11ScreenSource::open() {
       // Raw motion reaches the root window whatever window the pointer is over.
       unsigned char bits[XIMaskLen(XI_LASTEVENT)] = {};
       XISetMask(bits, XI_RawMotion);
-      XIEventMask mask{XIAllMasterDevices, static_cast<int>(sizeof bits), bits};
+      XIEventMask mask{XIAllDevices, static_cast<int>(sizeof bits), bits};
       XISelectEvents(dpy, root_, &mask, 1);
     } else {
       xiOpcode_ = -1;  // the pointer position is then sampled on each grab only
@@ -339,7 +339,7 @@ ScreenSource::GrabResult X11ScreenSource::grab(BgrxFrame* frame) {
   frame->cursorChanged = false;
   if (drawCursor_ && xfixesEventBase_ >= 0) {
     if (cursorDirty_) refreshCursorImage();
-    if (damage_ == 0 || xiOpcode_ < 0) queryPointer();  // no motion events: sample it
+    queryPointer();  // one round trip per grab; motion events only wake us up
     frame->cursor.pixels = cursorPixels_.data();
     frame->cursor.width = cursorWidth_;
     frame->cursor.height = cursorHeight_;

@@ -146,6 +146,13 @@ void throwInvalidOption(Napi::Env env, const std::string& message) {
   throw error;
 }
 
+// 0 (keyframes on request only) or 0.5..60 s.
+double keyframeInterval(Reader& r, const Napi::Object& o) {
+  double v = r.number("keyframeIntervalSec", 0, 60);
+  if (v > 0 && v < 0.5) r.fail("keyframeIntervalSec", "must be 0 (on request only) or between 0.5 and 60", o.Get("keyframeIntervalSec"));
+  return v;
+}
+
 VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
                                             Napi::Function* onEvent) {
   Napi::Object o = requireObject(info, "new VideoSession()");
@@ -157,7 +164,7 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   c.screen.display = r.string("display", 256);
   c.fps = static_cast<int>(r.integer("fps", 1, 120));
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
-  c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0, 60);
+  c.keyframeIntervalSec = keyframeInterval(r, o);
 
   Napi::Value enc = o.Get("encoder");
   std::string encoder = enc.IsString() ? enc.As<Napi::String>().Utf8Value() : "";
@@ -202,7 +209,7 @@ VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
   VideoReconfigure c;
   if (r.has("fps")) c.fps = static_cast<int>(r.integer("fps", 1, 120));
   if (r.has("bitrateKbps")) c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
-  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0, 60);
+  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = keyframeInterval(r, o);
   if (r.has("width")) c.width = r.dimension("width");
   if (r.has("height")) c.height = r.dimension("height");
   return c;
