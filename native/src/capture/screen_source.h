@@ -84,6 +84,9 @@ class ScreenSource {
   // longer readable) and return true when a frame is due (the pipeline grabs at once, or at
   // the fps pacing deadline if the last frame is more recent than 1/fps).
   virtual bool onWaitFdReadable() { return false; }
+  // Some news comes without an event (X: a warped pointer): the pipeline also calls
+  // onWaitFdReadable() when this long has passed without one (0: never).
+  virtual int64_t pollIntervalNs() const noexcept { return 0; }
   // True when the source reports changes (waitFd()): the pipeline then grabs only when
   // onWaitFdReadable() says so (or a keyframe is requested), not on every tick.
   virtual bool changeDriven() const noexcept { return false; }

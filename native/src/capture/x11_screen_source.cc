@@ -197,7 +197,12 @@ int X11ScreenSource::waitFd() const noexcept {
 
 bool X11ScreenSource::onWaitFdReadable() {
   if (!display_ || display_->connectionLost()) return true;  // grab() reports it
-  return processEvents();
+  bool news = processEvents();
+  if (drawCursor_ && xfixesEventBase_ >= 0 && queryPointer()) {
+    noteChange();
+    news = true;
+  }
+  return news;
 }
 
 void X11ScreenSource::noteChange() noexcept {
@@ -237,7 +242,6 @@ void X11ScreenSource::addDirty(PixelRect r) noexcept {
 
 bool X11ScreenSource::processEvents() {
   Display* dpy = display_->get();
-  bool pointerMoved = false;
   while (XPending(dpy) > 0) {
     XEvent event;
     XNextEvent(dpy, &event);
@@ -256,10 +260,10 @@ bool X11ScreenSource::processEvents() {
       const XRectangle& a = reinterpret_cast<const XDamageNotifyEvent&>(event).area;
       addDirty(PixelRect{a.x, a.y, a.width, a.height});
     } else if (event.type == GenericEvent && event.xcookie.extension == xiOpcode_) {
-      pointerMoved = true;  // (the cookie's data is never fetched, Xlib frees it)
+      // Raw motion only wakes us: onWaitFdReadable() reads the position (the cookie's data is
+      // never fetched; Xlib frees it).
     }
   }
-  if (pointerMoved && drawCursor_ && queryPointer()) noteChange();
   return changedAtNs_ != 0;
 }
 

@@ -42,6 +42,8 @@ class X11ScreenSource final : public ScreenSource {
   int waitFd() const noexcept override;
   bool onWaitFdReadable() override;
   bool changeDriven() const noexcept override { return damage_ != 0; }
+  // XWarpPointer (xdotool, some toolkits) moves the pointer without raw motion events.
+  int64_t pollIntervalNs() const noexcept override { return damage_ != 0 && drawCursor_ ? 50000000 : 0; }
   const std::string& changeTrackingUnavailable() const noexcept override { return noDamageReason_; }
 
  private:

@@ -316,6 +316,7 @@ void VideoSession::pipelineLoop() {
     lastFrameNs_ = frameStart;
     // News that arrived while grabbing sits in Xlib's queue, where poll() cannot see it.
     if (changeDriven && source_->onWaitFdReadable()) frameNeeded_ = true;
+    lastSourcePollNs_ = MediaClock::nowNs();
 
     const int64_t done = MediaClock::nowNs();
     maybeSendSenderReport(done);
@@ -334,6 +335,17 @@ int64_t VideoSession::nextHousekeepingNs() const noexcept {
 }
 
 void VideoSession::waitUntil(int64_t deadlineNs) {
+  const int64_t poll = source_->pollIntervalNs();
+  if (poll > 0) {
+    // Sources with news that raises no event are asked at least every `poll`.
+    int64_t now = MediaClock::nowNs();
+    if (now - lastSourcePollNs_ >= poll) {
+      lastSourcePollNs_ = now;
+      if (source_->onWaitFdReadable()) frameNeeded_ = true;
+      return;
+    }
+    deadlineNs = std::min(deadlineNs, lastSourcePollNs_ + poll);
+  }
   int64_t remaining = deadlineNs - MediaClock::nowNs();
   if (remaining <= 0) return;
   const int sourceFd = source_->waitFd();
@@ -347,7 +359,10 @@ void VideoSession::waitUntil(int64_t deadlineNs) {
   if (fds[1].revents != 0) {
     wake_->drain();
   }
-  if (sourceFd >= 0 && fds[2].revents != 0 && source_->onWaitFdReadable()) frameNeeded_ = true;
+  if (sourceFd >= 0 && fds[2].revents != 0) {
+    if (source_->onWaitFdReadable()) frameNeeded_ = true;
+    lastSourcePollNs_ = MediaClock::nowNs();
+  }
 }
 
 void VideoSession::handleIncomingDatagrams() {

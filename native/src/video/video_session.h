@@ -166,7 +166,8 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   int requestedWidth_;
   int requestedHeight_;
   int64_t nextFrameNs_ = 0;
-  int64_t lastFrameNs_ = 0;  // start of the last frame grabbed (change-driven pacing)
+  int64_t lastFrameNs_ = 0;
+  int64_t lastSourcePollNs_ = 0;  // start of the last frame grabbed (change-driven pacing)
   bool frameNeeded_ = false;  // the source asked for a frame before the next tick
   BgrxFrame frame_;
   uint32_t currentRtpTimestamp_ = 0;
