@@ -69,6 +69,21 @@ export class ViewerSession {
     return this.#transport && !this.#transport.closed ? this.#transport.getStats() : undefined;
   }
 
+  /**
+   * Capture → playout delay of the latest video frame, ms: the abs-capture-time the server
+   * stamps on each frame against the time the browser played that frame out. Undefined
+   * until the browser reports a capture timestamp (abs-capture-time negotiated).
+   */
+  captureToPlayoutMs(): number | undefined {
+    const video = this.#consumers.find((c) => c.kind === 'video' && !c.closed);
+    const sources = video?.rtpReceiver?.getSynchronizationSources() as (RTCRtpSynchronizationSource & { captureTimestamp?: number; senderCaptureTimeOffset?: number })[] | undefined;
+    const latest = sources?.[0];
+    if (latest?.captureTimestamp === undefined) return undefined;
+    // captureTimestamp: NTP ms (since 1900) in the capture clock; timestamp: Unix ms of playout.
+    const captureUnixMs = latest.captureTimestamp - (latest.senderCaptureTimeOffset ?? 0) - 2_208_988_800_000;
+    return latest.timestamp - captureUnixMs;
+  }
+
   #refuse(message: string): void {
     this.#refused = true;
     this.signaling.socket.disconnect();
