@@ -118,7 +118,7 @@ export class ViewerSession {
 
       const { consumers } = await this.signaling.request('media.consume', {
         transportId: transport.id,
-        rtpCapabilities: device.recvRtpCapabilities,
+        rtpCapabilities: withAbsCaptureTime(device.recvRtpCapabilities, routerRtpCapabilities),
       });
       for (const description of consumers) {
         const consumer = await transport.consume({
@@ -185,4 +185,17 @@ export class ViewerSession {
     this.#transport?.close();
     this.#transport = undefined;
   }
+}
+
+const ABS_CAPTURE_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
+
+/**
+ * Chrome receives abs-capture-time (and then reports each frame's capture time in
+ * getSynchronizationSources() and requestVideoFrameCallback) but does not list it in the
+ * offer mediasoup-client derives capabilities from: ask for it when the router has it.
+ */
+function withAbsCaptureTime(caps: msc.RtpCapabilities, router: msc.RtpCapabilities): msc.RtpCapabilities {
+  const ext = router.headerExtensions?.find((e) => e.uri === ABS_CAPTURE_TIME && e.kind === 'video');
+  if (!ext || caps.headerExtensions?.some((e) => e.uri === ABS_CAPTURE_TIME && e.kind === 'video')) return caps;
+  return { ...caps, headerExtensions: [...(caps.headerExtensions ?? []), ext] };
 }
