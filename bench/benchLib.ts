@@ -23,11 +23,15 @@ export function report(name: string, result: Record<string, unknown>, summary: s
 }
 
 /** A long-lived painter (bench/tools/painter.c, built on first use): paint() resolves with the Unix ms the X server finished the paint. */
-export async function startPainter(display: string): Promise<{ paint(rgbHex: string): Promise<number>; close(): void }> {
+export function painterBinary(): string {
   const source = fileURLToPath(new URL('./tools/painter.c', import.meta.url));
   const binary = '/tmp/deskcast-bench-painter';
   execFileSync('cc', ['-O2', source, '-o', binary, '-lX11']);
-  const child = spawn(binary, [], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'pipe', 'inherit'] });
+  return binary;
+}
+
+export async function startPainter(display: string): Promise<{ paint(rgbHex: string): Promise<number>; close(): void }> {
+  const child = spawn(painterBinary(), [], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'pipe', 'inherit'] });
   let pending: ((ms: number) => void) | undefined;
   let buffer = '';
   child.stdout!.on('data', (d: Buffer) => {

@@ -1,13 +1,32 @@
-/* A long-lived X painter for latency benchmarks: reads "RRGGBB" lines on stdin, fills the root
+/* A long-lived X painter for benchmarks. Default: reads "RRGGBB" lines on stdin, fills the root
  * window with that colour, waits for the server (XSync), then prints the CLOCK_REALTIME time in
- * ms at which the paint was done. No process start per paint: the paint instant is known to
- * well under a millisecond. Build: cc -O2 painter.c -o painter -lX11 */
+ * ms at which the paint was done (no process start per paint: the paint instant is known to
+ * well under a millisecond). `painter scroll FPS`: full-screen motion instead: FPS times a
+ * second the whole screen scrolls up 8 rows and a new row of random 8x8 blocks appears at the
+ * bottom (textured content that changes everywhere, like fast scrolling).
+ * Build: cc -O2 painter.c -o painter -lX11 */
 #include <X11/Xlib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-int main(void) {
+static void scroll(Display* d, Window root, GC gc, int w, int h, int fps) {
+  unsigned seed = 1;
+  for (;;) {
+    XCopyArea(d, root, root, gc, 0, 8, w, h - 8, 0, 0);
+    for (int x = 0; x < w; x += 8) {
+      seed = seed * 1103515245u + 12345u;
+      XSetForeground(d, gc, seed >> 8 & 0xffffff);
+      XFillRectangle(d, root, gc, x, h - 8, 8, 8);
+    }
+    XSync(d, False);
+    usleep(1000000 / fps);
+  }
+}
+
+int main(int argc, char** argv) {
   Display* d = XOpenDisplay(NULL);
   if (!d) { fprintf(stderr, "painter: cannot open display\n"); return 1; }
   Window root = DefaultRootWindow(d);
@@ -15,6 +34,7 @@ int main(void) {
   XSetSubwindowMode(d, gc, IncludeInferiors);
   XWindowAttributes a;
   XGetWindowAttributes(d, root, &a);
+  if (argc >= 3 && strcmp(argv[1], "scroll") == 0) scroll(d, root, gc, a.width, a.height, atoi(argv[2]));
   char line[64];
   while (fgets(line, sizeof line, stdin)) {
     unsigned long rgb = strtoul(line, NULL, 16);
