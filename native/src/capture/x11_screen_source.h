@@ -52,6 +52,7 @@ class X11ScreenSource final : public ScreenSource {
   void noteChange() noexcept;
   void addDirty(PixelRect r) noexcept;
   bool grabBands();
+  void takeDamage();
   bool queryPointer() noexcept;  // true: the cursor moved
   void refreshCursorImage();
 
@@ -69,6 +70,8 @@ class X11ScreenSource final : public ScreenSource {
 
   // DAMAGE: what changed since the last grab, merged into at most kMaxDirtyRects rectangles.
   unsigned long damage_ = 0;  // Damage XID; 0 = not change-driven
+  unsigned long region_ = 0;  // XFixes region the damage is moved into on each grab
+  bool damaged_ = false;      // a DamageNotify since the last grab
   int damageEventBase_ = -1;
   std::string noDamageReason_;
   bool fullPending_ = true;
