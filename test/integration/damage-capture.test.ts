@@ -3,7 +3,7 @@
 // screen yields an IDR of the current picture, cursor-only motion is a small frame, and the
 // abs-capture-time / playout-delay header extensions ride on each frame's first packet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNative, type NativeVideoEvent, type VideoSession } from '../helpers/native.js';
+import { loadNative, type NativeVideoEvent } from '../helpers/native.js';
 import { buildPli, buildReceiverReport, hasIdr, ntpToUnixMs, RtpReceiver } from '../helpers/rtp.js';
 import { toAnnexB } from '../helpers/h264.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
@@ -15,6 +15,7 @@ const ABS_CAPTURE_TIME_ID = 10;
 const PLAYOUT_DELAY_ID = 11;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 type Stats = Extract<NativeVideoEvent, { type: 'stats' }>;
+type VideoSession = InstanceType<ReturnType<typeof loadNative>['VideoSession']>;
 
 describe('change-driven capture (X DAMAGE)', () => {
   const native = loadNative();
