@@ -1,7 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { painterBinary } from '../test/helpers/xvfb.js';
 
 export function machine(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -22,14 +22,9 @@ export function report(name: string, result: Record<string, unknown>, summary: s
   console.log(`${name}: ${summary}`);
 }
 
-/** A long-lived painter (bench/tools/painter.c, built on first use): paint() resolves with the Unix ms the X server finished the paint. */
-export function painterBinary(): string {
-  const source = fileURLToPath(new URL('./tools/painter.c', import.meta.url));
-  const binary = '/tmp/deskcast-bench-painter';
-  execFileSync('cc', ['-O2', source, '-o', binary, '-lX11']);
-  return binary;
-}
+export { painterBinary };
 
+/** A long-lived painter (test/helpers/x11-painter.c, built on first use): paint() resolves with the Unix ms the X server finished the paint. */
 export async function startPainter(display: string): Promise<{ paint(rgbHex: string): Promise<number>; close(): void }> {
   const child = spawn(painterBinary(), [], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'pipe', 'inherit'] });
   let pending: ((ms: number) => void) | undefined;

@@ -1,5 +1,5 @@
 // CPU of the capture → RTP pipeline on three desktops — still, typing in a terminal, full-screen
-// motion (bench/tools/painter.c scroll) — beside ffmpeg (x11grab → libx264 ultrafast/zerolatency → RTP) at the same size,
+// motion (test/helpers/x11-painter.c scroll) — beside ffmpeg (x11grab → libx264 ultrafast/zerolatency → RTP) at the same size,
 // rate and bitrate, measured the same way (/proc/<pid>/stat deltas over DURATION_MS).
 // Run: npx tsx bench/cpu.bench.ts   (BENCH_FPS=30,60; prints JSON, then one line per fps)
 //

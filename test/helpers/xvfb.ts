@@ -1,5 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -28,8 +29,8 @@ export interface XvfbServer {
   /** Paints the root window one colour. */
   paint(color: string): Promise<void>;
   /**
-   * Keeps a small corner of the screen changing (an xterm printing the time every few ms), so a
-   * change-driven capture produces frames at its full rate. stop() closes it.
+   * Keeps a 16x16 corner of the screen changing 200 times a second (x11-painter tick), so a
+   * change-driven capture produces frames at its full rate. stop() ends it.
    */
   animate(): { stop(): void };
   /** The current screen size, as xdpyinfo reports it. */
@@ -41,6 +42,15 @@ export interface XvfbServer {
   resize(width: number, height: number): Promise<boolean>;
   /** SIGTERM, then SIGKILL after 3 s; resolves when the server has exited. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Builds test/helpers/x11-painter.c (once per process) and returns the binary's path. */
+export function painterBinary(): string {
+  const binary = `/tmp/deskcast-x11-painter-${process.pid}`;
+  if (!existsSync(binary)) {
+    execFileSync('cc', ['-O2', fileURLToPath(new URL('./x11-painter.c', import.meta.url)), '-o', binary, '-lX11']);
+  }
+  return binary;
 }
 
 function displayInUse(n: number): boolean {
@@ -137,7 +147,7 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XvfbServer> 
         await execFileAsync('xsetroot', ['-display', display, '-solid', color], { timeout: 10_000 });
       },
       animate: () => {
-        const ticker = spawn('xterm', ['-geometry', '12x1-0-0', '-e', 'sh', '-c', 'while :; do date +%N; sleep 0.004; done'], { env, stdio: 'ignore' });
+        const ticker = spawn(painterBinary(), ['tick', '200'], { env, stdio: 'ignore' });
         ticker.on('error', () => undefined);
         return { stop: () => void ticker.kill('SIGKILL') };
       },

@@ -3,7 +3,9 @@
  * ms at which the paint was done (no process start per paint: the paint instant is known to
  * well under a millisecond). `painter scroll FPS`: full-screen motion instead: FPS times a
  * second the whole screen scrolls up 8 rows and a new row of random 8x8 blocks appears at the
- * bottom (textured content that changes everywhere, like fast scrolling).
+ * bottom (textured content that changes everywhere, like fast scrolling). `painter tick HZ`:
+ * a 16x16 block in the bottom-right corner changes colour HZ times a second (tests: keeps a
+ * change-driven capture at its full frame rate at almost no cost).
  * Build: cc -O2 painter.c -o painter -lX11 */
 #include <X11/Xlib.h>
 #include <stdio.h>
@@ -26,6 +28,15 @@ static void scroll(Display* d, Window root, GC gc, int w, int h, int fps) {
   }
 }
 
+static void tick(Display* d, Window root, GC gc, int w, int h, int hz) {
+  for (unsigned long n = 0;; n++) {
+    XSetForeground(d, gc, n & 1 ? 0x406080 : 0x608040);
+    XFillRectangle(d, root, gc, w - 16, h - 16, 16, 16);
+    XSync(d, False);
+    usleep(1000000 / hz);
+  }
+}
+
 int main(int argc, char** argv) {
   Display* d = XOpenDisplay(NULL);
   if (!d) { fprintf(stderr, "painter: cannot open display\n"); return 1; }
@@ -35,6 +46,7 @@ int main(int argc, char** argv) {
   XWindowAttributes a;
   XGetWindowAttributes(d, root, &a);
   if (argc >= 3 && strcmp(argv[1], "scroll") == 0) scroll(d, root, gc, a.width, a.height, atoi(argv[2]));
+  if (argc >= 3 && strcmp(argv[1], "tick") == 0) tick(d, root, gc, a.width, a.height, atoi(argv[2]));
   char line[64];
   while (fgets(line, sizeof line, stdin)) {
     unsigned long rgb = strtoul(line, NULL, 16);
