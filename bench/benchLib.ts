@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
+import { painterBinary } from '../test/helpers/xvfb.js';
 
 export function machine(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -17,4 +20,38 @@ export function summarize(samples: number[]): { n: number; median: number; p95: 
 export function report(name: string, result: Record<string, unknown>, summary: string): void {
   console.log(JSON.stringify({ bench: name, machine: machine(), date: new Date().toISOString(), ...result }, null, 2));
   console.log(`${name}: ${summary}`);
+}
+
+export { painterBinary };
+
+/** A long-lived painter (test/helpers/x11-painter.c, built on first use): paint() resolves with the Unix ms the X server finished the paint. */
+export async function startPainter(display: string): Promise<{ paint(rgbHex: string): Promise<number>; close(): void }> {
+  const child = spawn(painterBinary(), [], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'pipe', 'inherit'] });
+  let pending: ((ms: number) => void) | undefined;
+  let buffer = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      pending?.(Number(line));
+      pending = undefined;
+    }
+  });
+  return {
+    paint: (rgbHex) =>
+      new Promise<number>((resolve) => {
+        pending = resolve;
+        child.stdin!.write(`${rgbHex.replace('#', '')}\n`);
+      }),
+    close: () => void child.kill(),
+  };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (USER_HZ = 100)
 }

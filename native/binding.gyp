@@ -61,9 +61,9 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
-      "cflags": ["<!@(pkg-config --cflags x11 xext xfixes xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus)"],
+      "cflags": ["<!@(pkg-config --cflags x11 xext xfixes xdamage xi xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus)"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-      "libraries": ["<!@(pkg-config --libs x11 xext xfixes xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus)"]
+      "libraries": ["<!@(pkg-config --libs x11 xext xfixes xdamage xi xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus)", "-lyuv"]
     }
   ]
 }

@@ -72,6 +72,21 @@ export class ViewerSession {
     return this.#transport && !this.#transport.closed ? this.#transport.getStats() : undefined;
   }
 
+  /**
+   * Capture → playout delay of the latest video frame, ms: the abs-capture-time the server
+   * stamps on each frame against the time the browser played that frame out. Undefined
+   * until the browser reports a capture timestamp (abs-capture-time negotiated).
+   */
+  captureToPlayoutMs(): number | undefined {
+    const video = this.#consumers.find((c) => c.kind === 'video' && !c.closed);
+    const sources = video?.rtpReceiver?.getSynchronizationSources() as (RTCRtpSynchronizationSource & { captureTimestamp?: number; senderCaptureTimeOffset?: number })[] | undefined;
+    const latest = sources?.[0];
+    if (latest?.captureTimestamp === undefined) return undefined;
+    // captureTimestamp: NTP ms (since 1900) in the capture clock; timestamp: Unix ms of playout.
+    const captureUnixMs = latest.captureTimestamp - (latest.senderCaptureTimeOffset ?? 0) - 2_208_988_800_000;
+    return latest.timestamp - captureUnixMs;
+  }
+
   #refuse(message: string): void {
     this.#refused = true;
     this.signaling.socket.disconnect();
@@ -106,7 +121,7 @@ export class ViewerSession {
 
       const { consumers } = await this.signaling.request('media.consume', {
         transportId: transport.id,
-        rtpCapabilities: device.recvRtpCapabilities,
+        rtpCapabilities: withAbsCaptureTime(device.recvRtpCapabilities, routerRtpCapabilities),
       });
       for (const description of consumers) {
         const consumer = await transport.consume({
@@ -183,4 +198,17 @@ export class ViewerSession {
     this.#transport?.close();
     this.#transport = undefined;
   }
+}
+
+const ABS_CAPTURE_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
+
+/**
+ * Chrome receives abs-capture-time (and then reports each frame's capture time in
+ * getSynchronizationSources() and requestVideoFrameCallback) but does not list it in the
+ * offer mediasoup-client derives capabilities from: ask for it when the router has it.
+ */
+function withAbsCaptureTime(caps: msc.RtpCapabilities, router: msc.RtpCapabilities): msc.RtpCapabilities {
+  const ext = router.headerExtensions?.find((e) => e.uri === ABS_CAPTURE_TIME && e.kind === 'video');
+  if (!ext || caps.headerExtensions?.some((e) => e.uri === ABS_CAPTURE_TIME && e.kind === 'video')) return caps;
+  return { ...caps, headerExtensions: [...(caps.headerExtensions ?? []), ext] };
 }

@@ -112,6 +112,6 @@ window.setInterval(async () => {
     previous = undefined;
     return;
   }
-  previous = sampleStats(report, previous);
+  previous = sampleStats(report, previous, session.captureToPlayoutMs());
   statsBox.textContent = formatSample(previous, encoder);
 }, 1000);

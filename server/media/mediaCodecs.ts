@@ -37,6 +37,14 @@ export interface IngestStreamSpec {
   cname: string;
 }
 
+/**
+ * RTP header extensions the native video sender writes (RFC 8285 one-byte ids) on each frame's
+ * first packet; mediasoup proxies both to consumers whose browser offered them:
+ * abs-capture-time (the capture NTP time: the viewer's capture-to-screen delay) and
+ * playout-delay min = max = 0 (render at once, no smoothing delay in the jitter buffer).
+ */
+export const VIDEO_HEADER_EXTENSION_IDS = { absCaptureTime: 10, playoutDelay: 11 } as const;
+
 export function ingestRtpParameters(spec: IngestStreamSpec): ms.RtpParameters {
   const codec: ms.RtpCodecParameters =
     spec.kind === 'video'
@@ -55,5 +63,12 @@ export function ingestRtpParameters(spec: IngestStreamSpec): ms.RtpParameters {
           parameters: { useinbandfec: 1, stereo: 1, 'sprop-stereo': 1 },
           rtcpFeedback: [],
         };
-  return { codecs: [codec], encodings: [{ ssrc: spec.ssrc }], rtcp: { cname: spec.cname, reducedSize: false } };
+  const headerExtensions: ms.RtpHeaderExtensionParameters[] =
+    spec.kind === 'video'
+      ? [
+          { uri: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time', id: VIDEO_HEADER_EXTENSION_IDS.absCaptureTime },
+          { uri: 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay', id: VIDEO_HEADER_EXTENSION_IDS.playoutDelay },
+        ]
+      : [];
+  return { codecs: [codec], headerExtensions, encodings: [{ ssrc: spec.ssrc }], rtcp: { cname: spec.cname, reducedSize: false } };
 }

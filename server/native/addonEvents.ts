@@ -42,6 +42,20 @@ export const videoStatsSchema = object(
     firReceived: count,
     /** Datagrams on the socket that were not valid RTCP (ignored). */
     rtcpMalformed: count,
+    /**
+     * Per frame of the window (ms): first change noticed → grab (change-driven capture only),
+     * grab, convert, encode, packetize + send. Feeds the /metrics histograms.
+     */
+    stageMs: object(
+      {
+        changeToGrab: array(milliseconds, { max: 4096 }),
+        grab: array(milliseconds, { max: 4096 }),
+        convert: array(milliseconds, { max: 4096 }),
+        encode: array(milliseconds, { max: 4096 }),
+        send: array(milliseconds, { max: 4096 }),
+      },
+      strict,
+    ),
   },
   strict,
 );

@@ -22,6 +22,7 @@ export interface VideoSessionOptions {
   output?: string;
   fps: number;
   bitrateKbps: number;
+  /** 0: keyframes on request only (PLI/FIR, start, new destination); else 0.5..60 s. */
   keyframeIntervalSec: number;
   encoder: EncoderChoice;
   width?: number;
@@ -31,6 +32,9 @@ export interface VideoSessionOptions {
   ssrc: number;
   payloadType: number;
   cname: string;
+  /** RFC 8285 one-byte ids (1..14) as declared in the producer's rtpParameters; absent/0: not sent. */
+  absCaptureTimeExtensionId?: number;
+  playoutDelayExtensionId?: number;
   onEvent: (event: NativeVideoEvent) => void;
 }
 

@@ -104,7 +104,7 @@ export const settingsTable = [
   define({
     key: 'fps', flag: 'fps', env: 'DESKCAST_FPS', group: 'Video',
     kind: { type: 'integer', min: 1, max: 120 }, default: 30,
-    help: 'Capture and encode frame rate.',
+    help: 'Maximum capture and encode frame rate: frames are grabbed when the screen changes (X DAMAGE), at most this often.',
   }),
   define({
     key: 'bitrate', flag: 'bitrate', env: 'DESKCAST_BITRATE', group: 'Video',
@@ -113,8 +113,8 @@ export const settingsTable = [
   }),
   define({
     key: 'keyframeInterval', flag: 'keyframe-interval', env: 'DESKCAST_KEYFRAME_INTERVAL', group: 'Video',
-    kind: { type: 'integer', min: 1, max: 60 }, default: 4,
-    help: 'Seconds between periodic keyframes (viewers also get one on request).',
+    kind: { type: 'integer', min: 0, max: 60 }, default: 0,
+    help: 'Seconds between periodic keyframes; 0 (default): only on request (a viewer joining, PLI/FIR after loss), NACK repairs the rest.',
   }),
   define({
     key: 'encoder', flag: 'encoder', env: 'DESKCAST_ENCODER', group: 'Video',

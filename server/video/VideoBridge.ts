@@ -2,7 +2,16 @@ import { EventEmitter } from 'node:events';
 import type { ModuleHealth } from '../health/health.js';
 import { createLogger } from '../util/logger.js';
 import { loadNativeAddon, type EncoderChoice, type NativeVideoStats, type VideoSession, type VideoStartInfo } from '../native/nativeAddon.js';
+import { VIDEO_HEADER_EXTENSION_IDS } from '../media/mediaCodecs.js';
 import { videoMetrics } from './videoMetrics.js';
+
+const STAGES = [
+  ['changeToGrab', 'change_to_grab'],
+  ['grab', 'grab'],
+  ['convert', 'convert'],
+  ['encode', 'encode'],
+  ['send', 'send'],
+] as const;
 
 const log = createLogger('capture');
 
@@ -167,6 +176,8 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
       ssrc: o.ssrc,
       payloadType: o.payloadType,
       cname: o.cname,
+      absCaptureTimeExtensionId: VIDEO_HEADER_EXTENSION_IDS.absCaptureTime,
+      playoutDelayExtensionId: VIDEO_HEADER_EXTENSION_IDS.playoutDelay,
       onEvent: (event) => {
         switch (event.type) {
           case 'stats':
@@ -210,6 +221,11 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     videoMetrics.height.set(stats.height);
     videoMetrics.keyframes.set(stats.keyframesSent);
     videoMetrics.rtpBytes.set(stats.bytesSent);
+    videoMetrics.framesEncoded.set(stats.framesEncoded);
+    for (const [field, stage] of STAGES) {
+      const h = videoMetrics.stageSeconds.labels(stage);
+      for (const ms of stats.stageMs[field]) h.observe(ms / 1000);
+    }
     if (stats.width !== this.#status.width || stats.height !== this.#status.height || stats.encoder !== this.#status.encoder) {
       this.#setStatus({ width: stats.width, height: stats.height, encoder: stats.encoder });
     }

@@ -1,4 +1,4 @@
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '../metrics/registry.js';
 
 export const videoMetrics = {
@@ -16,5 +16,17 @@ export const videoMetrics = {
   height: new Gauge({ name: 'deskcast_video_height', help: 'Encoded height, pixels.', registers: [registry] }),
   keyframes: new Gauge({ name: 'deskcast_keyframes_sent', help: 'Keyframes sent since start.', registers: [registry] }),
   rtpBytes: new Gauge({ name: 'deskcast_rtp_bytes_sent', help: 'RTP bytes sent by the capture to the media server.', registers: [registry] }),
+  /**
+   * Per frame, where the server's time goes: change_to_grab (first change noticed → grab
+   * starts; the fps pacing wait), grab, convert, encode, send (packetize + UDP to mediasoup).
+   */
+  stageSeconds: new Histogram({
+    name: 'deskcast_video_stage_seconds',
+    help: 'Per-frame time of each capture pipeline stage, seconds.',
+    labelNames: ['stage'] as const,
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.033, 0.066, 0.133],
+    registers: [registry],
+  }),
+  framesEncoded: new Gauge({ name: 'deskcast_frames_encoded', help: 'Frames encoded since start (still screen: none).', registers: [registry] }),
   errors: new Counter({ name: 'deskcast_capture_errors_total', help: 'Fatal capture pipeline errors.', registers: [registry] }),
 };

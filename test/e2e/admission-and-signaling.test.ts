@@ -105,7 +105,9 @@ describe('admission, signaling input and metrics (real server, --max-viewers 2)'
     expect(metrics).toMatch(/^deskcast_capacity_viewers 2$/m);
     expect(metrics).toMatch(/^deskcast_capacity_binding\{limit="max-viewers"\} 1$/m);
     expect(metrics).toMatch(/^deskcast_encoder_info\{encoder="libx264"\} 1$/m);
-    expect(Number(/^deskcast_capture_fps (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    // Change-driven capture: a still screen grabs nothing, but the viewer's keyframe was encoded.
+    expect(Number(/^deskcast_frames_encoded (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^deskcast_video_stage_seconds_count\{stage="encode"\} [1-9]/m);
     expect(Number(/^deskcast_bytes_sent (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     const health = JSON.parse((await httpsGet(server, '/healthz')).body) as { capacity: { cap: number; binding: string; watching: number } };
     expect(health.capacity).toMatchObject({ cap: 2, binding: 'max-viewers', watching: 2 });

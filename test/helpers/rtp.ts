@@ -11,6 +11,8 @@ export interface RtpPacket {
   timestamp: number;
   ssrc: number;
   payload: Buffer;
+  /** RFC 8285 one-byte header extensions by id (empty when the packet has none). */
+  extensions: Map<number, Buffer>;
 }
 
 /** SSRC of the padding-only probation packets a mediasoup consumer sends to probe bandwidth. */
@@ -26,9 +28,24 @@ export function parseRtp(datagram: Buffer): RtpPacket {
   const b0 = datagram[0]!;
   const csrcCount = b0 & 0x0f;
   let offset = 12 + 4 * csrcCount;
+  const extensions = new Map<number, Buffer>();
   if (b0 & 0x10) {
     if (datagram.length < offset + 4) throw new Error('truncated RTP header extension');
-    offset += 4 + 4 * datagram.readUInt16BE(offset + 2);
+    const end = offset + 4 + 4 * datagram.readUInt16BE(offset + 2);
+    if (datagram.readUInt16BE(offset) === 0xbede) {
+      for (let p = offset + 4; p < end; ) {
+        const id = datagram[p]! >> 4;
+        const len = (datagram[p]! & 0x0f) + 1;
+        if (id === 0) {
+          p++; // padding
+          continue;
+        }
+        if (id === 15) break;
+        extensions.set(id, datagram.subarray(p + 1, p + 1 + len));
+        p += 1 + len;
+      }
+    }
+    offset = end;
   }
   let end = datagram.length;
   if (b0 & 0x20) end -= datagram[datagram.length - 1]!;
@@ -40,6 +57,7 @@ export function parseRtp(datagram: Buffer): RtpPacket {
     timestamp: datagram.readUInt32BE(4),
     ssrc: datagram.readUInt32BE(8),
     payload: datagram.subarray(offset, end),
+    extensions,
   };
 }
 

@@ -1,5 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -27,6 +28,11 @@ export interface XvfbServer {
   run(command: string, args: string[]): Promise<string>;
   /** Paints the root window one colour. */
   paint(color: string): Promise<void>;
+  /**
+   * Keeps a 16x16 corner of the screen changing 200 times a second (x11-painter tick), so a
+   * change-driven capture produces frames at its full rate. stop() ends it.
+   */
+  animate(): { stop(): void };
   /** The current screen size, as xdpyinfo reports it. */
   screenSize(): Promise<{ width: number; height: number }>;
   /**
@@ -36,6 +42,15 @@ export interface XvfbServer {
   resize(width: number, height: number): Promise<boolean>;
   /** SIGTERM, then SIGKILL after 3 s; resolves when the server has exited. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Builds test/helpers/x11-painter.c (once per process) and returns the binary's path. */
+export function painterBinary(): string {
+  const binary = `/tmp/deskcast-x11-painter-${process.pid}`;
+  if (!existsSync(binary)) {
+    execFileSync('cc', ['-O2', fileURLToPath(new URL('./x11-painter.c', import.meta.url)), '-o', binary, '-lX11']);
+  }
+  return binary;
 }
 
 function displayInUse(n: number): boolean {
@@ -130,6 +145,11 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XvfbServer> 
       run: async (command, args) => (await execFileAsync(command, args, { env, timeout: 10_000 })).stdout,
       paint: async (color) => {
         await execFileAsync('xsetroot', ['-display', display, '-solid', color], { timeout: 10_000 });
+      },
+      animate: () => {
+        const ticker = spawn(painterBinary(), ['tick', '200'], { env, stdio: 'ignore' });
+        ticker.on('error', () => undefined);
+        return { stop: () => void ticker.kill('SIGKILL') };
       },
       screenSize: async () => {
         const info = (await execFileAsync('xdpyinfo', ['-display', display], { timeout: 10_000 })).stdout;

@@ -72,6 +72,7 @@ describe('native VideoSession against a real Xvfb', () => {
   let session: VideoSession;
   const events = new Events();
   let baseline: { fds: Map<string, string>; shm: number };
+  let animation: { stop(): void } | undefined;
 
   const options = (overrides: Partial<VideoSessionOptions> = {}): VideoSessionOptions => ({
     display: xvfb.display,
@@ -92,10 +93,14 @@ describe('native VideoSession against a real Xvfb', () => {
     xvfb = await startXvfb({ width: 1280, height: 720 });
     await xvfb.paint('#ff0000');
     await xvfb.run('xdotool', ['mousemove', '5', '5']); // keep the cursor off the sampled center
+    // Capture is change-driven: a ticking corner keeps frames flowing at the configured fps
+    // (still-screen behaviour is test/integration/damage-capture.test.ts's subject).
+    animation = xvfb.animate();
     receiver = await RtpReceiver.open();
   });
 
   afterAll(async () => {
+    animation?.stop();
     session?.stop();
     await receiver?.close();
     await xvfb?.stop();
@@ -241,7 +246,7 @@ describe('native VideoSession against a real Xvfb', () => {
     expect(b.packetsSent).toBeGreaterThan(a.packetsSent);
     expect(b.bytesSent).toBeGreaterThan(a.bytesSent);
     expect(b.framesCaptured).toBeGreaterThanOrEqual(b.framesEncoded);
-    expect(b.captureFps).toBeGreaterThan(25);
+    expect(b.captureFps).toBeGreaterThan(20); // change-driven: paced by the ticker's repaints, at most 30
     expect(b.captureFps).toBeLessThan(35);
     expect(b).toMatchObject({ width: 1280, height: 720, keyframesSent: 1, pliReceived: 0, firReceived: 0, rtcpMalformed: 0 });
     expect(b.encoder).toMatch(/^(libx264|h264_nvenc|h264_vaapi)$/);

@@ -10,13 +10,39 @@
 
 namespace deskcast {
 
+struct PixelRect {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool empty() const noexcept { return width <= 0 || height <= 0; }
+};
+
+// The cursor as the pipeline draws it over the picture (premultiplied ARGB, `width` pixels a
+// row); the source's own pixels never contain it, so its old area can be restored from them.
+struct CursorImage {
+  const uint32_t* pixels = nullptr;
+  int width = 0, height = 0;
+  int x = 0, y = 0;  // top-left on the screen (hotspot already subtracted)
+  bool visible = false;
+};
+
+inline constexpr int kMaxDirtyRects = 16;
+
 // One captured frame: little-endian 0x00RRGGBB words, `stride` bytes per row. It points into
-// the source's own buffer and stays valid until the next grab() or until the source is closed.
+// the source's own buffer, which is a persistent picture of the whole screen: it stays valid
+// until the next grab() or until the source is closed, and a grab() may refresh only part of it.
 struct BgrxFrame {
   const uint8_t* pixels = nullptr;
   int width = 0;
   int height = 0;
   int stride = 0;
+  // What this grab() refreshed: everything (`full`), or the `dirtyCount` rectangles.
+  bool full = true;
+  int dirtyCount = 0;
+  PixelRect dirty[kMaxDirtyRects];
+  // Where to draw the cursor; `cursorChanged` when its shape or position moved since last grab.
+  CursorImage cursor;
+  bool cursorChanged = false;
+  // When the change this frame shows was first noticed (MediaClock ns; 0: unknown, e.g. timer).
+  int64_t changedAtNs = 0;
   // When the compositor presented these pixels (CLOCK_MONOTONIC ns, as MediaClock), 0 = unknown
   // (then the grab time stands for it). Wayland capture protocols report it.
   int64_t presentedNs = 0;
@@ -38,7 +64,8 @@ class ScreenSource {
   // extension or protocol, unsupported pixel format).
   virtual void open() = 0;
 
-  // Captures the whole screen (cursor included when cursorSupported()) into `frame`.
+  // Refreshes the persistent picture (the whole screen, or only what changed since the last
+  // grab for sources that track damage) and describes it in `frame`, cursor apart.
   // May throw DeskcastError when re-allocating after a size change fails.
   virtual GrabResult grab(BgrxFrame* frame) = 0;
 
@@ -49,7 +76,7 @@ class ScreenSource {
   virtual const std::string& lastError() const noexcept = 0;
   // The display as the user named it (for messages): ":0", "wayland-1", ...
   virtual const std::string& displayName() const noexcept = 0;
-  // False when the backend cannot draw the cursor into frames (the session logs a warning).
+  // False when the backend cannot report the cursor (the session logs a warning).
   virtual bool cursorSupported() const noexcept = 0;
   // After open(): how the source captures and why alternatives were skipped (logged once).
   virtual std::string openInfo() const { return {}; }
@@ -59,9 +86,20 @@ class ScreenSource {
   // its frame timer and RTCP socket instead of busy-polling. -1: paced by the frame timer only.
   virtual int waitFd() const noexcept { return -1; }
   // Called on the pipeline thread when waitFd() is readable: consume the news (so the fd is no
-  // longer readable) and return true when a frame is needed now rather than at the next tick
-  // (the pipeline then grabs at once and restarts its frame cadence from there).
+  // longer readable) and return true when a frame is due (the pipeline grabs at once, or at
+  // the fps pacing deadline if the last frame is more recent than 1/fps).
   virtual bool onWaitFdReadable() { return false; }
+  // Some news comes without an event (X: a warped pointer): the pipeline also calls
+  // onWaitFdReadable() when this long has passed without one (0: never).
+  virtual int64_t pollIntervalNs() const noexcept { return 0; }
+  // True when the source reports changes (waitFd()): the pipeline then grabs only when
+  // onWaitFdReadable() says so (or a keyframe is requested), not on every tick.
+  virtual bool changeDriven() const noexcept { return false; }
+  // Why the source is not change-driven (logged once), empty when it is or was never meant to.
+  virtual const std::string& changeTrackingUnavailable() const noexcept {
+    static const std::string none;
+    return none;
+  }
 };
 
 }  // namespace deskcast

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <utility>
 
 namespace deskcast {
@@ -42,6 +43,9 @@ struct VideoStats {
   uint64_t pliReceived = 0;
   uint64_t firReceived = 0;
   uint64_t rtcpMalformed = 0;
+  // Per frame of the window, in ms (for /metrics histograms): from the first change noticed to
+  // the grab (change-driven capture only), grab, convert, encode, and packetize + send.
+  std::vector<float> changeToGrabMs, grabMs, convertMs, encodeMs, sendMs;
 };
 
 struct AudioStats {

@@ -129,6 +129,20 @@ Napi::Object JsEventSink::toJs(Napi::Env env, const SessionEvent& event) {
       o.Set("pliReceived", static_cast<double>(s.pliReceived));
       o.Set("firReceived", static_cast<double>(s.firReceived));
       o.Set("rtcpMalformed", static_cast<double>(s.rtcpMalformed));
+      {
+        Napi::Object stages = Napi::Object::New(env);
+        auto put = [&](const char* name, const std::vector<float>& v) {
+          Napi::Array a = Napi::Array::New(env, v.size());
+          for (size_t i = 0; i < v.size(); i++) a.Set(static_cast<uint32_t>(i), static_cast<double>(v[i]));
+          stages.Set(name, a);
+        };
+        put("changeToGrab", s.changeToGrabMs);
+        put("grab", s.grabMs);
+        put("convert", s.convertMs);
+        put("encode", s.encodeMs);
+        put("send", s.sendMs);
+        o.Set("stageMs", stages);
+      }
       break;
     }
     case SessionEvent::Type::kAudioStats: {

@@ -146,13 +146,21 @@ void throwInvalidOption(Napi::Env env, const std::string& message) {
   throw error;
 }
 
+// 0 (keyframes on request only) or 0.5..60 s.
+double keyframeInterval(Reader& r, const Napi::Object& o) {
+  double v = r.number("keyframeIntervalSec", 0, 60);
+  if (v > 0 && v < 0.5) r.fail("keyframeIntervalSec", "must be 0 (on request only) or between 0.5 and 60", o.Get("keyframeIntervalSec"));
+  return v;
+}
+
 VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
                                             Napi::Function* onEvent) {
   Napi::Object o = requireObject(info, "new VideoSession()");
   Reader r(info.Env(), o, "VideoSession: options.");
   r.rejectUnknownKeys({"display", "capture", "waylandDisplay", "output", "fps", "bitrateKbps",
                        "keyframeIntervalSec", "encoder", "width", "height", "destinationHost",
-                       "destinationPort", "ssrc", "payloadType", "cname", "onEvent"});
+                       "destinationPort", "ssrc", "payloadType", "cname", "absCaptureTimeExtensionId",
+                       "playoutDelayExtensionId", "onEvent"});
   VideoSessionConfig c;
   if (r.has("capture")) {
     Napi::Value v = o.Get("capture");
@@ -180,7 +188,7 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   }
   c.fps = static_cast<int>(r.integer("fps", 1, 120));
   c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
-  c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
+  c.keyframeIntervalSec = keyframeInterval(r, o);
 
   Napi::Value enc = o.Get("encoder");
   std::string encoder = enc.IsString() ? enc.As<Napi::String>().Utf8Value() : "";
@@ -192,6 +200,13 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
 
   c.width = r.dimension("width");
   c.height = r.dimension("height");
+  // RFC 8285 one-byte ids as declared in the producer's rtpParameters (0 or absent: not sent).
+  if (r.has("absCaptureTimeExtensionId")) {
+    c.rtpExtensions.absCaptureTimeId = static_cast<uint8_t>(r.integer("absCaptureTimeExtensionId", 0, 14));
+  }
+  if (r.has("playoutDelayExtensionId")) {
+    c.rtpExtensions.playoutDelayId = static_cast<uint8_t>(r.integer("playoutDelayExtensionId", 0, 14));
+  }
   readRtpStreamOptions(r, o, c, onEvent);
   return c;
 }
@@ -218,7 +233,7 @@ VideoReconfigure parseVideoReconfigure(const Napi::CallbackInfo& info) {
   VideoReconfigure c;
   if (r.has("fps")) c.fps = static_cast<int>(r.integer("fps", 1, 120));
   if (r.has("bitrateKbps")) c.bitrateKbps = static_cast<int>(std::lround(r.number("bitrateKbps", 100, 100000)));
-  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = r.number("keyframeIntervalSec", 0.5, 60);
+  if (r.has("keyframeIntervalSec")) c.keyframeIntervalSec = keyframeInterval(r, o);
   if (r.has("width")) c.width = r.dimension("width");
   if (r.has("height")) c.height = r.dimension("height");
   return c;

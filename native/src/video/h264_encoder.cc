@@ -9,6 +9,8 @@ namespace deskcast {
 namespace {
 
 int keyframeIntervalFrames(const EncoderSettings& s) {
+  // 0: keyframes on request only (x264's "infinite" keyint; hardware encoders take it as is).
+  if (s.keyframeIntervalSec <= 0) return 1 << 30;
   int frames = static_cast<int>(std::lround(s.keyframeIntervalSec * s.fps));
   return frames < 1 ? 1 : frames;
 }

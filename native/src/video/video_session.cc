@@ -85,6 +85,7 @@ VideoSession::VideoSession(const VideoSessionConfig& config, EventSink& events)
       keyframeIntervalSec_(config.keyframeIntervalSec),
       requestedWidth_(config.width),
       requestedHeight_(config.height),
+      frameExtensions_(config.rtpExtensions),
       nals_(64),
       outNals_(66),
       datagram_(kMaxDatagram) {
@@ -167,6 +168,10 @@ VideoStartInfo VideoSession::start() {
   if (!source_->openInfo().empty()) opened += " [" + source_->openInfo() + "]";
   events_.postLog(false, std::move(opened));
   for (const auto& s : info.skipped) events_.postLog(false, "encoder " + s.encoder + " skipped: " + s.reason);
+  if (!converter_.scaling() && source_->changeDriven()) {
+    events_.postLog(false, "change-driven capture: frames are grabbed when the screen changes (at most " +
+                               std::to_string(fps_) + " fps), nothing while it is still");
+  }
   if (!source_->cursorSupported()) {
     events_.postLog(true, "the cursor is not drawn: the screen source of " + source_->displayName() +
                               " cannot (on X11: the XFixes extension is missing)");
@@ -275,23 +280,44 @@ void VideoSession::run() noexcept {
 void VideoSession::pipelineLoop() {
   const int64_t startNs = MediaClock::nowNs();
   nextFrameNs_ = startNs;
+  lastFrameNs_ = startNs - frameIntervalNs();
   windowStartNs_ = startNs;
   lastSenderReportNs_ = startNs - kSenderReportIntervalNs;
+  const bool changeDriven = source_->changeDriven();
+  if (!changeDriven && !source_->changeTrackingUnavailable().empty()) {
+    events_.postLog(true, source_->changeTrackingUnavailable());
+  }
 
   for (;;) {
-    // Sleep until the next frame is due; RTCP feedback, control calls and stop wake us early.
+    // Sleep until a frame is due; RTCP feedback, control calls, screen changes and stop wake us.
+    int64_t now;
     for (;;) {
       if (stopRequested_.load()) return;
       if (hasPending_.load()) applyPendingChanges();
-      int64_t now = MediaClock::nowNs();
-      if (keyframeRequests_.load() != 0 || frameNeeded_ || now >= nextFrameNs_) break;
-      waitUntil(nextFrameNs_);
+      now = MediaClock::nowNs();
+      if (keyframeRequests_.load() != 0) break;
+      int64_t due;
+      if (changeDriven) {
+        // A change is grabbed when it happens, unless that would exceed fps.
+        due = frameNeeded_ ? lastFrameNs_ + frameIntervalNs() : INT64_MAX;
+      } else {
+        due = frameNeeded_ ? now : nextFrameNs_;
+      }
+      if (now >= due) break;
+      // Idle (a still screen): SRs and stats go on without frames.
+      maybeSendSenderReport(now);
+      maybeEmitStats(now);
+      waitUntil(std::min(due, nextHousekeepingNs()));
     }
 
-    const int64_t frameStart = MediaClock::nowNs();
+    const int64_t frameStart = now;
     const uint32_t keyframeMask = keyframeRequests_.exchange(0);
     frameNeeded_ = false;
     processFrame(frameStart, keyframeMask);
+    lastFrameNs_ = frameStart;
+    // News that arrived while grabbing sits in Xlib's queue, where poll() cannot see it.
+    if (changeDriven && source_->onWaitFdReadable()) frameNeeded_ = true;
+    lastSourcePollNs_ = MediaClock::nowNs();
 
     const int64_t done = MediaClock::nowNs();
     maybeSendSenderReport(done);
@@ -304,20 +330,40 @@ void VideoSession::pipelineLoop() {
   }
 }
 
+int64_t VideoSession::nextHousekeepingNs() const noexcept {
+  int64_t sr = rtpPacketCount_ == 0 ? INT64_MAX : lastSenderReportNs_ + kSenderReportIntervalNs;
+  return std::min(sr, windowStartNs_ + kStatsIntervalNs);
+}
+
 void VideoSession::waitUntil(int64_t deadlineNs) {
+  const int64_t poll = source_->pollIntervalNs();
+  if (poll > 0) {
+    // Sources with news that raises no event are asked at least every `poll`.
+    int64_t now = MediaClock::nowNs();
+    if (now - lastSourcePollNs_ >= poll) {
+      lastSourcePollNs_ = now;
+      if (source_->onWaitFdReadable()) frameNeeded_ = true;
+      return;
+    }
+    deadlineNs = std::min(deadlineNs, lastSourcePollNs_ + poll);
+  }
   int64_t remaining = deadlineNs - MediaClock::nowNs();
   if (remaining <= 0) return;
   const int sourceFd = source_->waitFd();
   pollfd fds[3] = {{socket_->fd(), POLLIN, 0}, {wake_->fd(), POLLIN, 0}, {sourceFd, POLLIN, 0}};
   timespec timeout{static_cast<time_t>(remaining / kNsPerSec),
                    static_cast<long>(remaining % kNsPerSec)};
+  if (senderReportNow_.load() && rtpPacketCount_ != 0) timeout = timespec{0, 0};  // setDestination(): an SR at once
   int n = ppoll(fds, sourceFd >= 0 ? 3 : 2, &timeout, nullptr);
   if (n <= 0) return;  // timeout or EINTR
   if (fds[0].revents != 0) handleIncomingDatagrams();
   if (fds[1].revents != 0) {
     wake_->drain();
   }
-  if (sourceFd >= 0 && fds[2].revents != 0 && source_->onWaitFdReadable()) frameNeeded_ = true;
+  if (sourceFd >= 0 && fds[2].revents != 0) {
+    if (source_->onWaitFdReadable()) frameNeeded_ = true;
+    lastSourcePollNs_ = MediaClock::nowNs();
+  }
 }
 
 void VideoSession::handleIncomingDatagrams() {
@@ -461,8 +507,11 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   windowFrames_++;
   const int64_t captured = MediaClock::nowNs();
 
-  converter_.convert(frame_.pixels, frame_.stride, encoder_->inputFrame());
+  // Only what changed is converted into the encoder's persistent picture.
+  AVFrame* picture = encoder_->inputFrame();
+  const bool changed = converter_.update(frame_, picture);
   const int64_t converted = MediaClock::nowNs();
+  if (!changed && keyframeMask == 0) return;  // e.g. damage outside the picture: nothing to send
 
   // A compositor's presentation time says when these pixels were on screen: closer to the truth
   // than the grab, when it is recent and moves the RTP clock forward (a still screen re-delivers
@@ -478,15 +527,22 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
     }
   }
   currentRtpTimestamp_ = rtpTimestamp;
+  frameExtensions_.captureNtp = MediaClock::instance().ntpTimestamp(frameStartNs);
   if (keyframeMask != 0) forcedKeyframeReason_ = strongestReason(keyframeMask);
+  sendNs_ = 0;
   encoder_->encode(keyframeMask != 0, *this);  // → onEncodedPacket → onRtpPacket
   const int64_t encoded = MediaClock::nowNs();
 
   if (windowSamples_ < kSampleWindow) {
     captureMs_[windowSamples_] = static_cast<float>(msBetween(frameStartNs, captured));
     convertMs_[windowSamples_] = static_cast<float>(msBetween(captured, converted));
-    encodeMs_[windowSamples_] = static_cast<float>(msBetween(converted, encoded));
+    encodeMs_[windowSamples_] = static_cast<float>(msBetween(converted, encoded - sendNs_));
+    sendMs_[windowSamples_] = static_cast<float>(static_cast<double>(sendNs_) / 1e6);
     windowSamples_++;
+  }
+  if (frame_.changedAtNs > 0 && changeSamples_ < kSampleWindow) {
+    changeToGrabMs_[changeSamples_++] =
+        static_cast<float>(msBetween(std::min(frame_.changedAtNs, frameStartNs), frameStartNs));
   }
 }
 
@@ -535,7 +591,9 @@ void VideoSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*keyf
   if (out == 0) return;
 
   frameSendFailed_ = false;
-  packetizer_->packetize(outNals_.data(), out, currentRtpTimestamp_, *this);
+  const int64_t sendStart = MediaClock::nowNs();
+  packetizer_->packetize(outNals_.data(), out, currentRtpTimestamp_, *this, &frameExtensions_);
+  sendNs_ += MediaClock::nowNs() - sendStart;
   if (!frameSendFailed_) totals_.framesSent++;
   if (isKeyframe) {
     totals_.keyframesSent++;
@@ -611,6 +669,11 @@ void VideoSession::maybeEmitStats(int64_t nowNs) {
   s.captureMsP50 = median(captureMs_, windowSamples_);
   s.convertMsP50 = median(convertMs_, windowSamples_);
   s.encodeMsP50 = median(encodeMs_, windowSamples_);
+  s.changeToGrabMs.assign(changeToGrabMs_, changeToGrabMs_ + changeSamples_);
+  s.grabMs.assign(captureMs_, captureMs_ + windowSamples_);
+  s.convertMs.assign(convertMs_, convertMs_ + windowSamples_);
+  s.encodeMs.assign(encodeMs_, encodeMs_ + windowSamples_);
+  s.sendMs.assign(sendMs_, sendMs_ + windowSamples_);
   s.width = encoder_->settings().width;
   s.height = encoder_->settings().height;
   s.encoder = encoder_->name();
@@ -618,6 +681,7 @@ void VideoSession::maybeEmitStats(int64_t nowNs) {
   windowStartNs_ = nowNs;
   windowFrames_ = 0;
   windowSamples_ = 0;
+  changeSamples_ = 0;
 }
 
 }  // namespace deskcast

@@ -1,6 +1,11 @@
-// The video pipeline: one thread that grabs the screen from a ScreenSource at the configured
-// fps, converts, encodes H.264, packetizes RTP and sends it (plus RTCP SRs) over one UDP
-// socket, and reacts to RTCP PLI/FIR arriving on that socket with an IDR.
+// The video pipeline: one thread that grabs the screen from a ScreenSource, converts, encodes
+// H.264, packetizes RTP and sends it (plus RTCP SRs) over one UDP socket, and reacts to RTCP
+// PLI/FIR arriving on that socket with an IDR.
+//
+// Change-driven sources (X DAMAGE): a frame is grabbed when the screen changes — at once when
+// the last frame is at least 1/fps old, else at that pacing deadline — and nothing is grabbed
+// or encoded while the screen is still (SRs keep flowing); a keyframe request encodes the
+// persistent picture as an IDR at once. Other sources: a frame every 1/fps.
 //
 // ONE session per process (constructing a second while one is active throws). It is
 // reconfigured in place — fps, bitrate, keyframe interval, output size, and screen size
@@ -37,7 +42,7 @@ struct VideoSessionConfig {
   ScreenSourceConfig screen;
   int fps = 30;
   int bitrateKbps = 3000;
-  double keyframeIntervalSec = 2.0;
+  double keyframeIntervalSec = 0;  // 0: keyframes on request only (PLI/FIR, start, ...)
   EncoderPreference encoder = EncoderPreference::kAuto;
   int width = 0;   // requested output size; 0 = follow the screen (one 0: keep aspect ratio)
   int height = 0;
@@ -46,6 +51,7 @@ struct VideoSessionConfig {
   uint32_t ssrc = 0;
   uint8_t payloadType = 96;
   std::string cname;
+  RtpFrameExtensions rtpExtensions;  // ids only (0 = off); the capture time is filled per frame
 };
 
 struct VideoReconfigure {
@@ -111,6 +117,7 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   void applyOutputGeometry(bool screenChanged);
   void processFrame(int64_t frameStartNs, uint32_t keyframeMask);
   void maybeSendSenderReport(int64_t nowNs);
+  int64_t nextHousekeepingNs() const noexcept;
   void maybeEmitStats(int64_t nowNs);
   void noteSendError(int err);
   void postKeyframe(KeyframeReason reason) noexcept;
@@ -159,9 +166,12 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   int requestedWidth_;
   int requestedHeight_;
   int64_t nextFrameNs_ = 0;
+  int64_t lastFrameNs_ = 0;
+  int64_t lastSourcePollNs_ = 0;  // start of the last frame grabbed (change-driven pacing)
   bool frameNeeded_ = false;  // the source asked for a frame before the next tick
   BgrxFrame frame_;
   uint32_t currentRtpTimestamp_ = 0;
+  RtpFrameExtensions frameExtensions_;
   std::optional<KeyframeReason> forcedKeyframeReason_;
   uint32_t deferredKeyframeMask_ = 0;  // requests a failed grab could not serve yet
   bool frameSendFailed_ = false;
@@ -184,6 +194,10 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   float captureMs_[kSampleWindow];
   float convertMs_[kSampleWindow];
   float encodeMs_[kSampleWindow];
+  float changeToGrabMs_[kSampleWindow];
+  size_t changeSamples_ = 0;
+  float sendMs_[kSampleWindow];
+  int64_t sendNs_ = 0;  // time spent packetizing + sending in the current frame
   uint64_t sendErrors_ = 0;
   uint64_t sendErrorsSinceWarn_ = 0;
   int lastSendErrno_ = 0;
