@@ -133,7 +133,12 @@ export async function connectReceiver(origin: string, token: string, options: { 
         if (state === 'failed') reject(new Error('ICE/DTLS failed'));
       }),
     );
+    // Held for the receiver's lifetime: a track only JS-referenced from its own callback is
+    // garbage-collected, and node-datachannel then stops delivering its packets (both
+    // receivers went silent after about a second, at the first major GC).
+    const tracks: unknown[] = [];
     peer.onTrack((track) => {
+      tracks.push(track);
       track.setMediaHandler(new RtcpReceivingSession());
       track.onMessage((msg) => {
         if (msg.length < 12 || msg[1]! >= 200 && msg[1]! <= 206) return; // RTCP
@@ -163,6 +168,7 @@ export async function connectReceiver(origin: string, token: string, options: { 
       workerIndex: undefined,
       stats: () => ({ ...stats, packets: video.packets, lost: video.lost }),
       close: () => {
+        tracks.length = 0;
         peer.close();
         socket.close();
       },
