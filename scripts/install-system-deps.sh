@@ -14,6 +14,8 @@ PACKAGES=(
   # embedded desktop, sound server, browser for tests, compose validation
   xvfb x11-utils x11-xserver-utils x11-xkb-utils x11-apps xdotool xterm xclip pulseaudio pulseaudio-utils
   chromium docker-compose tigervnc-standalone-server
+  # taps: screenshots (H.264 → PNG) and tests (ffprobe, decoding)
+  ffmpeg
 )
 BACKPORTS_PACKAGES=(meson)   # mediasoup needs meson >= 1.1; bookworm main has 1.0.1
 

@@ -1,4 +1,4 @@
-import { availableParallelism, networkInterfaces } from 'node:os';
+import { availableParallelism, homedir, networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { isRequestIn, type Notifications } from '../shared/protocol.js';
@@ -19,6 +19,8 @@ import { mediaMetrics } from './media/mediaMetrics.js';
 import { resolveWorkerBinary } from './media/workerBinary.js';
 import type { Settings } from './settings/parseSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { Taps } from './taps/Taps.js';
+import { tapsApi } from './taps/tapsApi.js';
 import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
 import { generateAccessToken } from './viewers/accessToken.js';
@@ -74,6 +76,7 @@ export class DeskcastServer {
   readonly #media: MediaCluster;
   readonly #capture: VideoBridge;
   readonly #audio: AudioModule;
+  readonly #taps: Taps;
   readonly #stack: ShutdownStack;
 
   static async create(options: DeskcastServerOptions): Promise<DeskcastServer> {
@@ -148,8 +151,23 @@ export class DeskcastServer {
         }),
       );
 
+      const taps = stack.push(
+        'taps',
+        await Taps.create({
+          media,
+          capture,
+          viewerCount: () => audience.viewerCount,
+          socketPath: s.captureSocket,
+          recordDir: s.recordDir || join(homedir(), 'deskcast-recordings'),
+          recordSegmentSec: s.recordSegment,
+          recordMinFreeMb: s.recordMinFree,
+          recordAtLaunch: s.record,
+        }),
+      );
+
       const tokens = { viewer: token, admin: adminToken };
       const app = createHttpApp({
+        api: tapsApi(taps, tokens),
         tokens,
         clientDir: join(projectRoot, 'dist', 'client'),
         health: () => ({
@@ -158,6 +176,7 @@ export class DeskcastServer {
           maxViewers: admission.maxViewers,
           capture: capture.status,
           audio: audio.status,
+          recording: taps.recorder.current()?.name ?? null,
           workers: media.workerPids.length,
         }),
         beforeMetrics: async () => {
@@ -190,6 +209,7 @@ export class DeskcastServer {
         media,
         capture,
         audio,
+        taps,
         stack,
       });
     } catch (err) {
@@ -208,6 +228,7 @@ export class DeskcastServer {
     media: MediaCluster;
     capture: VideoBridge;
     audio: AudioModule;
+    taps: Taps;
     stack: ShutdownStack;
   }) {
     this.token = parts.token;
@@ -219,6 +240,7 @@ export class DeskcastServer {
     this.#media = parts.media;
     this.#capture = parts.capture;
     this.#audio = parts.audio;
+    this.#taps = parts.taps;
     this.#stack = parts.stack;
   }
 
@@ -232,6 +254,11 @@ export class DeskcastServer {
 
   get audioStatus(): AudioStatus {
     return this.#audio.status;
+  }
+
+  /** Screenshots, the raw stream and recordings (the capture-bridge socket and /api use it). */
+  get taps(): Taps {
+    return this.#taps;
   }
 
   close(): Promise<void> {
