@@ -181,7 +181,10 @@ export class CaptureSocket {
         synced = true;
         skipping = false;
       }
-      socket.write(record(au.data));
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(au.data.length);
+      socket.write(head);
+      socket.write(au.data); // shared by every client: no copy per client
     };
     tap.on('accessUnit', onAu);
     socket.once('close', () => {

@@ -24,8 +24,11 @@ export interface RecorderOptions {
   audioChannels?: number;
 }
 
-/** A cluster is written (and safe from a crash) at every keyframe and at least this often. */
-const CLUSTER_MAX_MS = 1000;
+/**
+ * A cluster is written (and safe from a crash) with every video frame (the audio before it goes
+ * along), and at least this often when no frame comes: a kill -9 loses at most this much.
+ */
+const CLUSTER_MAX_MS = 200;
 const FIRST_KEYFRAME_TIMEOUT_MS = 5000;
 const DISK_CHECK_MS = 2000;
 /** Written but not yet on disk beyond this: the disk cannot keep up, stop rather than fill memory. */
@@ -65,8 +68,8 @@ interface Session {
 
 /**
  * Records the broadcast as sent (the encoder's H.264 and Opus, no re-encode) into Matroska files
- * in `dir`: clusters are written at each keyframe and every second, so a file cut short by a
- * crash plays up to its last second. Block times come from the RTP timestamps (the media clock),
+ * in `dir`: a cluster is written with every video frame, so a file cut short by a crash plays
+ * up to its last frame. Block times come from the RTP timestamps (the media clock),
  * anchored on one timeline, so audio and video stay in sync. With `segmentSec` the recording
  * rotates into a new file at the first keyframe after each segment (it asks for one). A disk
  * guard stops the recording cleanly before the disk fills.
@@ -256,9 +259,8 @@ export class Recorder {
   }
 
   #add(f: OpenFile, block: Block): void {
-    const first = f.blocks[0];
-    if (first && ((block.keyframe && block.track === VIDEO_TRACK) || block.time - first.time >= CLUSTER_MAX_MS)) this.#flush(f);
     f.blocks.push(block);
+    if (block.track === VIDEO_TRACK || block.time - f.blocks[0]!.time >= CLUSTER_MAX_MS) this.#flush(f);
   }
 
   #flush(f: OpenFile): void {
