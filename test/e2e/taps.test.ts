@@ -259,8 +259,10 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
 
     const audio = await decodeAudio(file);
     expect(audio.length / 48_000).toBeGreaterThan(elapsed - 0.5);
-    const mid = audio.subarray(48_000, 48_000 + 32_768);
-    expect(Math.abs(dominantFrequency(mid).hz - TONE_HZ)).toBeLessThan(16);
+    // the tone throughout (most windows: a loaded machine may starve the tone's player briefly)
+    const windows: number[] = [];
+    for (let off = 0; off + 16_384 <= audio.length; off += 12_000) windows.push(dominantFrequency(audio.subarray(off, off + 16_384)).hz);
+    expect(windows.filter((hz) => Math.abs(hz - TONE_HZ) < 16).length).toBeGreaterThanOrEqual(windows.length / 2);
   });
 
   it('kill -9 mid-recording leaves playable files; --record starts at launch; --record-segment rotates', async () => {
