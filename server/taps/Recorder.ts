@@ -51,6 +51,7 @@ interface OpenFile {
   bytes: number;
   blocks: Block[];
   startedAt: Date;
+  sps: Buffer;
 }
 
 interface Session {
@@ -219,9 +220,9 @@ export class Recorder {
 
   #onAccessUnit(session: Session, au: TapAccessUnit): void {
     if (this.#session !== session) return;
-    if (!session.file || (session.rotatePending && au.keyframe)) {
-      if (!au.keyframe) return;
-      const sps = au.nals.find((n) => (n[0]! & 0x1f) === 7);
+    const sps = au.keyframe ? au.nals.find((n) => (n[0]! & 0x1f) === 7) : undefined;
+    // a new file at a rotation, and when the stream's parameters change (new size or encoder)
+    if (!session.file || (sps && (session.rotatePending || !sps.equals(session.file.sps)))) {
       const pps = au.nals.find((n) => (n[0]! & 0x1f) === 8);
       if (!sps || !pps) return;
       if (session.file) this.#finish(session.file);
@@ -279,7 +280,7 @@ export class Recorder {
     const { bytes, layout } = matroskaHeader({ width: st.width, height: st.height, sps, pps, audioChannels: this.#o.audioChannels ?? 2, startedAt });
     // 'wx': never overwrite (two segments in the same millisecond cannot happen: one per keyframe)
     const stream = createWriteStream(path, { flags: 'wx', mode: 0o644 });
-    const f: OpenFile = { name, path, stream, layout, t0: au.ms, end: 0, lastAudio: -Infinity, bytes: bytes.length, blocks: [], startedAt };
+    const f: OpenFile = { name, path, stream, layout, t0: au.ms, end: 0, lastAudio: -Infinity, bytes: bytes.length, blocks: [], startedAt, sps };
     stream.on('error', (err) => {
       if (this.#session?.file === f) this.#fail(this.#session, `cannot write ${path}: ${err.message}`);
     });

