@@ -29,7 +29,7 @@ export interface RecorderOptions {
  * along), and at least this often when no frame comes: a kill -9 loses at most this much.
  */
 const CLUSTER_MAX_MS = 200;
-const FIRST_KEYFRAME_TIMEOUT_MS = 5000;
+const FIRST_KEYFRAME_TIMEOUT_MS = 10_000;
 const DISK_CHECK_MS = 2000;
 /** Written but not yet on disk beyond this: the disk cannot keep up, stop rather than fill memory. */
 const MAX_UNWRITTEN_BYTES = 32 * 1024 * 1024;

@@ -3,7 +3,7 @@ import type { VideoStatus } from '../video/VideoBridge.js';
 import { TapError } from './errors.js';
 import type { MediaTap, TapAccessUnit } from './MediaTap.js';
 
-const KEYFRAME_TIMEOUT_MS = 4000;
+const KEYFRAME_TIMEOUT_MS = 8000;
 const DECODE_TIMEOUT_MS = 5000;
 const MAX_PNG_BYTES = 64 * 1024 * 1024;
 

