@@ -13,7 +13,8 @@ PACKAGES=(
   libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev
   # Wayland capture + input: client library, wayland-scanner (protocol code at build time)
   libwayland-dev libwayland-bin
-  # embedded desktop, sound server, browser for tests, compose validation
+  # embedded desktop, sound server, browser for tests, compose validation; ffmpeg: taps'
+  # screenshots (H.264 → PNG), the CPU benchmark's peer, tests (ffprobe, decoding)
   xvfb x11-utils x11-xserver-utils x11-xkb-utils x11-apps xdotool xterm xclip pulseaudio pulseaudio-utils ffmpeg
   chromium docker-compose tigervnc-standalone-server
   # embedded Wayland desktop and Wayland tests (headless sway, a terminal, event reader),

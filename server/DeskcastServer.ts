@@ -1,4 +1,4 @@
-import { availableParallelism, networkInterfaces } from 'node:os';
+import { availableParallelism, homedir, networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { isRequestIn, type Notifications } from '../shared/protocol.js';
@@ -24,6 +24,9 @@ import { mediaMetrics } from './media/mediaMetrics.js';
 import { resolveWorkerBinary } from './media/workerBinary.js';
 import type { Settings } from './settings/parseSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { CaptureDemand } from './taps/CaptureDemand.js';
+import { Taps } from './taps/Taps.js';
+import { tapsApi } from './taps/tapsApi.js';
 import { createLogger } from './util/logger.js';
 import { projectRoot } from './util/projectRoot.js';
 import { generateAccessToken } from './viewers/accessToken.js';
@@ -82,6 +85,7 @@ export class DeskcastServer {
   readonly #media: MediaCluster;
   readonly #capture: VideoBridge;
   readonly #audio: AudioModule;
+  readonly #taps: Taps;
   readonly #stack: ShutdownStack;
 
   static async create(options: DeskcastServerOptions): Promise<DeskcastServer> {
@@ -202,12 +206,20 @@ export class DeskcastServer {
         },
       };
       capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
+      // Capture runs while someone watches or a tap (stream client, screenshot, recording) holds it.
+      const tapDemand = new CaptureDemand();
       const onDemand = stack.push(
         'capture on demand',
-        new CaptureOnDemand({ capture, alwaysOn: s.alwaysOn, graceMs: s.idleGrace * 1000, watching: () => audience.viewerCount }),
+        new CaptureOnDemand({
+          capture,
+          alwaysOn: s.alwaysOn,
+          graceMs: s.idleGrace * 1000,
+          watching: () => audience.viewerCount + tapDemand.count,
+        }),
       );
       audience.on('viewerConnected', () => onDemand.prewarm());
       audience.on('viewersChanged', () => onDemand.update());
+      tapDemand.on('changed', () => onDemand.update());
 
       const { input, reason: inputUnavailable } = await openDesktopInput(desktop, s.control);
       const control = stack.push(
@@ -224,8 +236,24 @@ export class DeskcastServer {
         }),
       );
 
+      const taps = stack.push(
+        'taps',
+        await Taps.create({
+          media,
+          capture,
+          demand: tapDemand,
+          viewerCount: () => audience.viewerCount,
+          socketPath: s.captureSocket,
+          recordDir: s.recordDir || join(homedir(), 'deskcast-recordings'),
+          recordSegmentSec: s.recordSegment,
+          recordMinFreeMb: s.recordMinFree,
+          recordAtLaunch: s.record,
+        }),
+      );
+
       const tokens = { viewer: token, admin: adminToken };
       const app = createHttpApp({
+        api: tapsApi(taps, tokens),
         tokens,
         clientDir: join(projectRoot, 'dist', 'client'),
         health: () => ({
@@ -235,6 +263,7 @@ export class DeskcastServer {
           capacity: capacity.status(),
           capture: capture.status,
           audio: audio.status,
+          recording: taps.recorder.current()?.name ?? null,
           workers: media.workerPids.length,
         }),
         beforeMetrics: async () => {
@@ -267,6 +296,7 @@ export class DeskcastServer {
         media,
         capture,
         audio,
+        taps,
         stack,
       });
     } catch (err) {
@@ -285,6 +315,7 @@ export class DeskcastServer {
     media: MediaCluster;
     capture: VideoBridge;
     audio: AudioModule;
+    taps: Taps;
     stack: ShutdownStack;
   }) {
     this.token = parts.token;
@@ -296,6 +327,7 @@ export class DeskcastServer {
     this.#media = parts.media;
     this.#capture = parts.capture;
     this.#audio = parts.audio;
+    this.#taps = parts.taps;
     this.#stack = parts.stack;
   }
 
@@ -314,6 +346,11 @@ export class DeskcastServer {
 
   get audioStatus(): AudioStatus {
     return this.#audio.status;
+  }
+
+  /** Screenshots, the raw stream and recordings (the capture-bridge socket and /api use it). */
+  get taps(): Taps {
+    return this.#taps;
   }
 
   close(): Promise<void> {

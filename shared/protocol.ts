@@ -298,3 +298,24 @@ export function parseRequest(method: unknown, data: unknown): ParsedRequest {
     throw err;
   }
 }
+
+/** A recording file, as `GET /api/recordings` lists it (admin token). */
+export interface RecordingInfo {
+  /** File name in the recording folder; download it with `GET /api/recordings/<name>`. */
+  name: string;
+  bytes: number;
+  /** Seconds; null for a file cut short (deskcast killed mid-recording: it plays, its length is not written). */
+  durationSec: number | null;
+  /** Being written now. */
+  recording: boolean;
+  /** Closed cleanly (size and duration written). */
+  complete: boolean;
+  modifiedAt: string;
+}
+
+/** `GET /api/recordings`. */
+export interface RecordingList {
+  recording: RecordingInfo | null;
+  recordings: RecordingInfo[];
+  dir: string;
+}

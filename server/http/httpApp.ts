@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export interface HttpAppOptions {
   health: () => HealthReport & Record<string, unknown>;
   /** Refreshes gauges that are read on demand (e.g. bytes sent) before /metrics renders. */
   beforeMetrics: () => Promise<void>;
+  /** Admin API routes mounted under /api (screenshots, recordings); they check the token themselves. */
+  api?: Router;
 }
 
 function refusalPage(message: string): string {
@@ -79,6 +81,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     await options.beforeMetrics();
     res.set('Content-Type', registry.contentType).send(await registry.metrics());
   });
+  if (options.api) app.use('/api', options.api);
   app.use((_req, res) => {
     res.status(404).type('text').send('Not found. The viewer page is at / with the link the server printed.');
   });

@@ -125,6 +125,18 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     return [...this.#ingests.values()].map((i) => i.producer.id);
   }
 
+  /**
+   * For in-process taps (raw stream, recording, screenshots) that consume the broadcast itself:
+   * router 0 and its ingest producers. Undefined while worker 0 is being replaced.
+   */
+  tapSource(): { router: ms.Router; producerIds: Partial<Record<IngestStreamSpec['kind'], string>> } | undefined {
+    const slot = this.#slots[0];
+    if (!slot) return undefined;
+    const producerIds: Partial<Record<IngestStreamSpec['kind'], string>> = {};
+    for (const [kind, ingest] of this.#ingests) producerIds[kind] = ingest.producer.id;
+    return { router: slot.router, producerIds };
+  }
+
   /** Adds a stream from the native addon; returns where to send it. */
   async addIngest(spec: IngestStreamSpec): Promise<IngestEndpoint> {
     this.#specs.set(spec.kind, spec);

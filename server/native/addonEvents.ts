@@ -112,6 +112,8 @@ export const audioEventSchema = variant('type', {
 export const videoStartInfoSchema = object(
   {
     encoder: encoderName,
+    /** How the screen is captured. */
+    backend: oneOf('x11', 'ext-image-copy-capture', 'wlr-screencopy'),
     width: pixels,
     height: pixels,
     skipped: array(object({ encoder: encoderName, reason: message }, strict), { max: 3 }),

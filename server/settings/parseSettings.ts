@@ -43,6 +43,11 @@ export interface Settings {
   pulseServer: string;
   pulseCookie: string;
   workerBin: string;
+  captureSocket: string;
+  recordDir: string;
+  recordSegment: number;
+  recordMinFree: number;
+  record: boolean;
   repair: boolean;
   help: boolean;
 }

@@ -18,7 +18,7 @@ export interface SettingDefinition<K extends string = string> {
   /** Default; `undefined` means "derived at start-up" (the help says how). */
   default: string | number | boolean | undefined;
   help: string;
-  group: 'Server' | 'Video' | 'Media' | 'Viewers' | 'Capacity' | 'Control' | 'Audio' | 'Actions';
+  group: 'Server' | 'Video' | 'Media' | 'Viewers' | 'Capacity' | 'Control' | 'Audio' | 'Taps' | 'Actions';
 }
 
 function define<const K extends string>(d: SettingDefinition<K>): SettingDefinition<K> {
@@ -230,6 +230,31 @@ export const settingsTable = [
     key: 'audioBitrate', flag: 'audio-bitrate', env: 'DESKCAST_AUDIO_BITRATE', group: 'Audio',
     kind: { type: 'integer', min: 16, max: 510 }, default: 128,
     help: 'Opus bitrate in kb/s.',
+  }),
+  define({
+    key: 'captureSocket', flag: 'capture-socket', env: 'DESKCAST_CAPTURE_SOCKET', group: 'Taps',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Unix socket (mode 0600) for other programs: SCREENSHOT, STREAM (raw H.264) and STATUS (see README). Empty: none.',
+  }),
+  define({
+    key: 'recordDir', flag: 'record-dir', env: 'DESKCAST_RECORD_DIR', group: 'Taps',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'Folder for recordings (Matroska, H.264 + Opus as broadcast; created if missing). Empty: ~/deskcast-recordings.',
+  }),
+  define({
+    key: 'recordSegment', flag: 'record-segment', env: 'DESKCAST_RECORD_SEGMENT', group: 'Taps',
+    kind: { type: 'integer', min: 0, max: 86400 }, default: 0,
+    help: 'Start a new recording file every this many seconds (at a keyframe). 0: one file per recording.',
+  }),
+  define({
+    key: 'recordMinFree', flag: 'record-min-free', env: 'DESKCAST_RECORD_MIN_FREE', group: 'Taps',
+    kind: { type: 'integer', min: 0, max: 100000000 }, default: 500,
+    help: 'Disk guard: a recording stops cleanly (and none starts) when the recording folder\'s disk has less than this many MB free.',
+  }),
+  define({
+    key: 'record', flag: 'record', env: 'DESKCAST_RECORD', group: 'Taps',
+    kind: { type: 'boolean' }, default: false,
+    help: 'Start recording at launch (stop it from the admin page or DELETE /api/recordings/current).',
   }),
   define({
     key: 'repair', flag: 'repair', env: 'DESKCAST_REPAIR', group: 'Actions',

@@ -40,6 +40,8 @@ export interface VideoStatus {
   /** idle: stopped on purpose while nobody watches (capture only while watched). */
   state: 'running' | 'idle' | 'failed' | 'stopped';
   encoder: string;
+  /** How the screen is captured ('x11', 'ext-image-copy-capture', 'wlr-screencopy'); '' before the first start. */
+  backend: string;
   width: number;
   height: number;
   fps: number;
@@ -78,7 +80,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   private constructor(options: VideoBridgeOptions) {
     super();
     this.#options = { ...options, destination: { ...options.destination } };
-    this.#status = { state: 'stopped', encoder: '', width: 0, height: 0, fps: options.fps };
+    this.#status = { state: 'stopped', encoder: '', backend: '', width: 0, height: 0, fps: options.fps };
   }
 
   get status(): VideoStatus {
@@ -209,7 +211,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     // the session itself logs the encoder chosen and why others were skipped
     videoMetrics.encoder.reset();
     videoMetrics.encoder.set({ encoder: started.encoder }, 1);
-    this.#setStatus({ state: 'running', encoder: started.encoder, width: started.width, height: started.height, error: undefined });
+    this.#setStatus({ state: 'running', encoder: started.encoder, backend: started.backend, width: started.width, height: started.height, error: undefined });
   }
 
   #onStats(stats: NativeVideoStats): void {

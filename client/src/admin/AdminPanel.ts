@@ -1,7 +1,8 @@
 // The admin's panel: who is connected (role, worker, control), grant / revoke control, kick,
-// the control policy, whether the controller may copy the desktop's clipboard, and the viewer
-// cap in force (which limit binds; --max-viewers can be changed here).
-import type { AdminViewers, ControlPolicy, RequestData, RequestMethod } from '../../../shared/protocol';
+// the control policy, whether the controller may copy the desktop's clipboard, the viewer cap in
+// force (which limit binds; --max-viewers can be changed here), a screenshot and the record
+// button (the taps' HTTP API, with the admin token of this page's link).
+import type { AdminViewers, ControlPolicy, RecordingList, RequestData, RequestMethod } from '../../../shared/protocol';
 import type { SignalingClient } from '../SignalingClient';
 
 export class AdminPanel {
@@ -13,6 +14,10 @@ export class AdminPanel {
   readonly #error: HTMLElement;
   readonly #capacity: HTMLElement;
   readonly #maxViewers: HTMLInputElement;
+  readonly #record: HTMLButtonElement;
+  readonly #recording: HTMLElement;
+  readonly #token = new URLSearchParams(location.search).get('t') ?? '';
+  #recordingTimer: number | undefined;
 
   constructor(root: HTMLElement, signaling: SignalingClient) {
     this.#root = root;
@@ -35,10 +40,21 @@ export class AdminPanel {
     this.#clipboard.addEventListener('change', () => this.#act('admin.setClipboardRead', { allowed: this.#clipboard.checked }));
     root.querySelector('#admin-revoke')!.addEventListener('click', () => this.#act('admin.revokeControl', {}));
     signaling.socket.on('admin.viewers', (list) => this.render(list));
+    this.#record = root.querySelector<HTMLButtonElement>('#admin-record')!;
+    this.#recording = root.querySelector<HTMLElement>('#admin-recording')!;
+    root.querySelector('#admin-screenshot')!.addEventListener('click', () => {
+      window.open(`/api/screenshot?t=${encodeURIComponent(this.#token)}`, '_blank', 'noopener');
+    });
+    this.#record.addEventListener('click', () => {
+      const recording = this.#record.getAttribute('aria-pressed') === 'true';
+      void this.#api(recording ? 'DELETE' : 'POST', recording ? '/api/recordings/current' : '/api/recordings').then(() => this.#refreshRecording());
+    });
   }
 
   show(): void {
     this.#root.hidden = false;
+    void this.#refreshRecording();
+    this.#recordingTimer ??= window.setInterval(() => void this.#refreshRecording(), 3000);
     void this.#signaling.request('admin.listViewers', {}).then((list) => this.render(list), () => undefined);
   }
 
@@ -77,6 +93,30 @@ export class AdminPanel {
     b.dataset['action'] = action;
     b.addEventListener('click', onClick);
     return b;
+  }
+
+  async #refreshRecording(): Promise<void> {
+    const list = (await this.#api('GET', '/api/recordings')) as RecordingList | undefined;
+    if (!list) return;
+    const current = list.recording;
+    this.#record.textContent = current ? 'Stop' : 'Record';
+    this.#record.setAttribute('aria-pressed', String(Boolean(current)));
+    this.#recording.textContent = current
+      ? `● ${current.name} (${Math.round(current.durationSec ?? 0)} s, ${(current.bytes / 1e6).toFixed(1)} MB)`
+      : `${list.recordings.length} recording(s) in ${list.dir}`;
+  }
+
+  async #api(method: string, path: string): Promise<unknown> {
+    this.#error.textContent = '';
+    try {
+      const res = await fetch(path, { method, headers: { authorization: `Bearer ${this.#token}` } });
+      const body = (await res.json()) as { error?: string };
+      if (!res.ok) throw new Error(body.error ?? `${method} ${path}: ${res.status}`);
+      return body;
+    } catch (err) {
+      this.#error.textContent = (err as Error).message;
+      return undefined;
+    }
   }
 
   #act<M extends RequestMethod>(method: M, data: RequestData<M>): void {

@@ -30,6 +30,12 @@ class FallbackScreenSource final : public ScreenSource {
   std::string openInfo() const override;
   int waitFd() const noexcept override { return chosen_ ? chosen_->waitFd() : -1; }
   bool onWaitFdReadable() override { return chosen_ && chosen_->onWaitFdReadable(); }
+  int64_t pollIntervalNs() const noexcept override { return chosen_ ? chosen_->pollIntervalNs() : 0; }
+  bool changeDriven() const noexcept override { return chosen_ && chosen_->changeDriven(); }
+  const std::string& changeTrackingUnavailable() const noexcept override {
+    return chosen_ ? chosen_->changeTrackingUnavailable() : ScreenSource::changeTrackingUnavailable();
+  }
+  const char* backend() const noexcept override { return chosen_ ? chosen_->backend() : "auto"; }
 
  private:
   std::vector<Candidate> candidates_;

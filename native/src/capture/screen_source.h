@@ -78,6 +78,9 @@ class ScreenSource {
   virtual const std::string& displayName() const noexcept = 0;
   // False when the backend cannot report the cursor (the session logs a warning).
   virtual bool cursorSupported() const noexcept = 0;
+  // After open(): the capture method, as STATUS and the logs name it ("x11",
+  // "ext-image-copy-capture", "wlr-screencopy"); before open(): the one asked for.
+  virtual const char* backend() const noexcept = 0;
   // After open(): how the source captures and why alternatives were skipped (logged once).
   virtual std::string openInfo() const { return {}; }
 

@@ -57,6 +57,9 @@ class WaylandScreenSource final : public ScreenSource {
   int waitFd() const noexcept override { return connection_ ? connection_->fd() : -1; }
   bool onWaitFdReadable() override;
   std::string openInfo() const override { return openInfo_; }
+  const char* backend() const noexcept override {
+    return inUse_ == Protocol::kWlrScreencopy || wanted_ == Protocol::kWlrScreencopy ? "wlr-screencopy" : "ext-image-copy-capture";
+  }
 
   // For tests and logs: which protocol open() chose, and counters.
   Protocol protocolInUse() const noexcept { return inUse_; }

@@ -35,6 +35,7 @@ class JsVideoSession : public JsSessionWrap<JsVideoSession, VideoSession> {
   static Napi::Value startResultToJs(Napi::Env env, const VideoStartInfo& started) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("encoder", started.encoder);
+    result.Set("backend", started.backend);
     result.Set("width", started.width);
     result.Set("height", started.height);
     Napi::Array skipped = Napi::Array::New(env, started.skipped.size());

@@ -153,6 +153,7 @@ VideoStartInfo VideoSession::start() {
 
   VideoStartInfo info;
   info.encoder = encoder_->name();
+  info.backend = source_->backend();
   info.width = encoder_->settings().width;
   info.height = encoder_->settings().height;
   info.skipped = encoder_->skipped();

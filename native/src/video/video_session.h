@@ -64,6 +64,7 @@ struct VideoReconfigure {
 
 struct VideoStartInfo {
   std::string encoder;
+  std::string backend;  // how the screen is captured: ScreenSource::backend()
   int width = 0;
   int height = 0;
   std::vector<SkippedEncoder> skipped;
