@@ -40,7 +40,7 @@ describe('admission, signaling input and metrics (real server, --max-viewers 2)'
   let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await startDeskcast(['--max-viewers', '2']);
+    server = await startDeskcast(['--max-viewers', '2'], { animate: true });
     await paintRoot(server.display, '#336699');
     ({ browser, close: closeBrowser } = await launchChromium());
   });

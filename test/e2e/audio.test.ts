@@ -34,7 +34,7 @@ describe('audio end to end: PulseAudio → native Opus → mediasoup → Chromiu
 
   async function start(flags: string[]): Promise<DeskcastServer> {
     // The presenter's own sound server: deskcast reaches it like any libpulse client would.
-    const server = await startDeskcast(['--display', xvfb.display, '--pulse-server', pulse.server, '--pulse-cookie', pulse.cookie, ...flags]);
+    const server = await startDeskcast(['--display', xvfb.display, '--pulse-server', pulse.server, '--pulse-cookie', pulse.cookie, ...flags], { animate: true });
     servers.push(server);
     return server;
   }

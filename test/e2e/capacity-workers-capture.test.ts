@@ -30,7 +30,7 @@ describe('every core, and capture only while watched (real server, 2 workers, --
   let closeBrowser: () => Promise<void>;
 
   beforeAll(async () => {
-    server = await startDeskcast(['--idle-grace', '1']);
+    server = await startDeskcast(['--idle-grace', '1'], { animate: true });
     await paintRoot(server.display, '#226644');
     ({ browser, close: closeBrowser } = await launchChromium());
   });

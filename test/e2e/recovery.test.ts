@@ -26,7 +26,7 @@ describe('recovery without a manual step', () => {
   let page: Page;
 
   beforeAll(async () => {
-    server = await startDeskcast();
+    server = await startDeskcast([], { animate: true });
     await paintRoot(server.display, '#aa5500');
     ({ browser, close: closeBrowser } = await launchChromium());
     page = await browser.newPage();
@@ -60,7 +60,7 @@ describe('recovery without a manual step', () => {
     const before = await newestConnection(page);
     await server.close();
     await page.waitForSelector('body[data-state="reconnecting"]', { timeout: 15_000 });
-    server = await startDeskcast(['--port', String(port), '--token', token]); // a fresh desktop too
+    server = await startDeskcast(['--port', String(port), '--token', token], { animate: true }); // a fresh desktop too
     await paintRoot(server.display, '#aa5500');
     const recovered = await waitFor(async () => {
       const now = await newestConnection(page);

@@ -73,14 +73,19 @@ describe('viewer end to end: Xvfb → native capture → mediasoup → Chromium'
     await new Promise((r) => setTimeout(r, 500));
     const video = await page.evaluate(() => {
       const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-      const receiver = pcs.flatMap((pc) => pc.getReceivers()).find((r) => r.track.kind === 'video')!;
+      // the broadcast's video: not mediasoup-client's bandwidth "probator" (also a video receiver),
+      // nor the stopped ones of the peer connections it opens to probe the browser's capabilities
+      const transceiver = pcs
+        .flatMap((pc) => pc.getTransceivers())
+        .find((t) => t.receiver.track.kind === 'video' && t.mid !== null && t.mid !== 'probator' && t.currentDirection !== 'stopped')!;
       const sdp = pcs.map((pc) => pc.remoteDescription?.sdp ?? '').join('\n');
-      const [source] = receiver.getSynchronizationSources() as (RTCRtpSynchronizationSource & { captureTimestamp?: number })[];
-      return { uris: receiver.getParameters().headerExtensions.map((e) => e.uri), sdp, captureTimestamp: source?.captureTimestamp };
+      const section = sdp.split(/(?=^m=)/m).find((m) => m.includes(`a=mid:${transceiver.mid}\r`)) ?? '';
+      const [source] = transceiver.receiver.getSynchronizationSources() as (RTCRtpSynchronizationSource & { captureTimestamp?: number })[];
+      return { section, captureTimestamp: source?.captureTimestamp };
     });
-    expect(video.uris).toContain('http://www.webrtc.org/experiments/rtp-hdrext/playout-delay');
-    expect(video.uris).toContain('http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time');
-    expect(video.sdp).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay/);
+    // negotiated on the broadcast's video m-section (Chromium 156 lists no receiver headerExtensions in getParameters())
+    expect(video.section).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay/);
+    expect(video.section).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/abs-capture-time/);
     // NTP ms (since 1900) of a capture within the last minute.
     const ntpNowMs = Date.now() + 2_208_988_800_000;
     expect(video.captureTimestamp).toBeGreaterThan(ntpNowMs - 60_000);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { DeskcastServer } from '../../server/DeskcastServer.js';
 import { parseSettings } from '../../server/settings/parseSettings.js';
 import { setLogLevel } from '../../server/util/logger.js';
+import { animateDisplay } from './xvfb.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -13,15 +14,25 @@ const execFileAsync = promisify(execFile);
  * The real server in this test process: its own Xvfb (no demo content, so tests control
  * the picture), real mediasoup workers on loopback, real native capture.
  */
-export async function startDeskcast(flags: string[] = []): Promise<DeskcastServer> {
+export async function startDeskcast(flags: string[] = [], options: { animate?: boolean } = {}): Promise<DeskcastServer> {
   setLogLevel((process.env['DESKCAST_TEST_LOG_LEVEL'] as 'info' | undefined) ?? 'warn');
   // Settings come from the flags alone: a developer's own $DISPLAY, $PULSE_SERVER or DESKCAST_*
   // must not leak into a test.
   // A random media port range: another deskcast (a developer's, a parallel test run) may hold 40000.
   const rtcPort = String(41_000 + 2 * Math.floor(Math.random() * 4000));
   const settings = parseSettings([...testDefaults(flags), '--rtc-port', rtcPort, ...flags], {});
-  return DeskcastServer.create({ settings, embeddedDemoContent: false });
+  const server = await DeskcastServer.create({ settings, embeddedDemoContent: false });
+  if (options.animate) {
+    const ticker = animateDisplay(server.display);
+    const close = server.close.bind(server);
+    server.close = async () => {
+      ticker.stop();
+      await close();
+    };
+  }
+  return server;
 }
+
 
 /**
  * The flags every test server gets (later flags override them): loopback, two workers, a

@@ -53,6 +53,18 @@ export function painterBinary(): string {
   return binary;
 }
 
+/**
+ * Keeps a 16x16 bottom-right corner of `display` changing 200 times a second. Capture is
+ * change-driven: a still screen sends a keyframe and then nothing, so tests that watch frames
+ * flow (framesDecoded growing) keep this running. startDeskcast's `animate: true` does it for
+ * the server's own desktop until close().
+ */
+export function animateDisplay(display: string): { stop(): void } {
+  const ticker = spawn(painterBinary(), ['tick', '200'], { env: { ...process.env, DISPLAY: display }, stdio: 'ignore' });
+  ticker.on('error', () => undefined);
+  return { stop: () => void ticker.kill('SIGKILL') };
+}
+
 function displayInUse(n: number): boolean {
   return existsSync(`/tmp/.X${n}-lock`) || existsSync(`/tmp/.X11-unix/X${n}`);
 }
@@ -146,11 +158,7 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XvfbServer> 
       paint: async (color) => {
         await execFileAsync('xsetroot', ['-display', display, '-solid', color], { timeout: 10_000 });
       },
-      animate: () => {
-        const ticker = spawn(painterBinary(), ['tick', '200'], { env, stdio: 'ignore' });
-        ticker.on('error', () => undefined);
-        return { stop: () => void ticker.kill('SIGKILL') };
-      },
+      animate: () => animateDisplay(display),
       screenSize: async () => {
         const info = (await execFileAsync('xdpyinfo', ['-display', display], { timeout: 10_000 })).stdout;
         const m = /dimensions:\s+(\d+)x(\d+) pixels/.exec(info);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { NativeVideoStats } from '../../server/native/nativeAddon.js';
 import { MediaCluster } from '../../server/media/MediaCluster.js';
 import { resolveWorkerBinary } from '../../server/media/workerBinary.js';
@@ -46,6 +46,8 @@ describe('native capture → mediasoup worker', () => {
   });
 
   it('the producer receives the stream: its stats grow', async () => {
+    const ticker = xvfb.animate(); // capture is change-driven: keep frames flowing (the next test wants a still screen)
+    onTestFinished(() => ticker.stop());
     await new Promise((r) => setTimeout(r, 1500));
     const first = (await media.producerStats('video'))[0];
     await new Promise((r) => setTimeout(r, 1000));

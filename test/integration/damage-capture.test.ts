@@ -1,5 +1,6 @@
 // Change-driven capture (X DAMAGE) against a real Xvfb: a still screen encodes nothing but keeps
-// sending RTCP sender reports, a change is sent within one frame interval, a PLI on a still
+// sending RTCP sender reports, a change is sent within one frame interval and followed by one
+// tiny repeat when the screen goes still, a PLI on a still
 // screen yields an IDR of the current picture, cursor-only motion is a small frame, and the
 // abs-capture-time / playout-delay header extensions ride on each frame's first packet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +106,23 @@ describe('change-driven capture (X DAMAGE)', () => {
     const [picture] = native.__test.decodeH264([toAnnexB(au.nals)]);
     // The last paint was #00ffff: Y ≈ 170 in BT.601 limited range.
     expect(Math.abs(picture!.y - 170)).toBeLessThanOrEqual(6);
+  });
+
+  it('follows the last frame before a still screen with one small repeat, so a receiver that missed it notices', async () => {
+    await settle();
+    const ausBefore = receiver.accessUnits.length;
+    await xvfb.paint('#336699');
+    await sleep(600);
+    const sent = receiver.accessUnits.slice(ausBefore);
+    expect(sent.length).toBe(2); // the change, then one repeat ~150 ms later; then nothing
+    const [change, repeat] = sent as [(typeof sent)[0], (typeof sent)[0]];
+    expect(repeat.receivedAt - change.receivedAt).toBeGreaterThan(100);
+    expect(repeat.receivedAt - change.receivedAt).toBeLessThan(400);
+    expect(repeat.nals.some((n) => (n[0]! & 0x1f) === 5)).toBe(false); // a P-frame
+    const bytes = (au: (typeof sent)[0]): number => au.nals.reduce((a, n) => a + n.length, 0);
+    expect(bytes(repeat)).toBeLessThan(Math.max(600, bytes(change) / 10)); // all-skip: tiny
+    await sleep(400);
+    expect(receiver.accessUnits.length - ausBefore).toBe(2);
   });
 
   it('sends cursor-only motion as a small frame, not a whole-screen update', async () => {

@@ -307,6 +307,8 @@ describe('native AudioSession against a real PulseAudio', () => {
         destinationHost: '127.0.0.1', destinationPort: videoReceiver.port, ssrc: SSRC + 1, payloadType: 96, cname: CNAME,
         onEvent: () => undefined,
       });
+      // capture is change-driven: keep the screen changing so video flows at its full rate
+      const ticker = xvfb.animate();
       try {
         await video.start();
         const audioBefore = receiver.packets.length;
@@ -316,6 +318,7 @@ describe('native AudioSession against a real PulseAudio', () => {
         await waitUntil(() => videoReceiver.senderReports.length > 0, 2500, 'a video SR');
         expect(videoReceiver.senderReports[0]!.cname).toBe(CNAME);
       } finally {
+        ticker.stop();
         video.stop();
       }
     } finally {

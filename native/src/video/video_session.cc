@@ -300,7 +300,7 @@ void VideoSession::pipelineLoop() {
       int64_t due;
       if (changeDriven) {
         // A change is grabbed when it happens, unless that would exceed fps.
-        due = frameNeeded_ ? lastFrameNs_ + frameIntervalNs() : INT64_MAX;
+        due = frameNeeded_ ? lastFrameNs_ + frameIntervalNs() : tailDueNs_;
       } else {
         due = frameNeeded_ ? now : nextFrameNs_;
       }
@@ -313,8 +313,10 @@ void VideoSession::pipelineLoop() {
 
     const int64_t frameStart = now;
     const uint32_t keyframeMask = keyframeRequests_.exchange(0);
+    const bool tail = changeDriven && !frameNeeded_ && keyframeMask == 0 && now >= tailDueNs_;
     frameNeeded_ = false;
-    processFrame(frameStart, keyframeMask);
+    const bool sent = processFrame(frameStart, keyframeMask, tail);
+    if (changeDriven) tailDueNs_ = sent && !tail ? frameStart + kTailFrameDelayNs : (tail ? INT64_MAX : tailDueNs_);
     lastFrameNs_ = frameStart;
     // News that arrived while grabbing sits in Xlib's queue, where poll() cannot see it.
     if (changeDriven && source_->onWaitFdReadable()) frameNeeded_ = true;
@@ -475,7 +477,7 @@ void VideoSession::applyOutputGeometry(bool screenChanged) {
   }
 }
 
-void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
+bool VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask, bool repeat) {
   ScreenSource::GrabResult grabbed = source_->grab(&frame_);
   switch (grabbed) {
     case ScreenSource::GrabResult::kConnectionLost:
@@ -495,7 +497,7 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
                                 "': " + source_->lastError());
       }
       deferredKeyframeMask_ |= keyframeMask;  // honoured by the next (regularly paced) frame
-      return;
+      return false;
     case ScreenSource::GrabResult::kResized:
       applyOutputGeometry(true);
       keyframeMask |= keyframeRequests_.exchange(0);
@@ -512,7 +514,7 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   AVFrame* picture = encoder_->inputFrame();
   const bool changed = converter_.update(frame_, picture);
   const int64_t converted = MediaClock::nowNs();
-  if (!changed && keyframeMask == 0) return;  // e.g. damage outside the picture: nothing to send
+  if (!changed && keyframeMask == 0 && !repeat) return false;  // e.g. damage outside the picture: nothing to send
 
   // A compositor's presentation time says when these pixels were on screen: closer to the truth
   // than the grab, when it is recent and moves the RTP clock forward (a still screen re-delivers
@@ -545,6 +547,7 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
     changeToGrabMs_[changeSamples_++] =
         static_cast<float>(msBetween(std::min(frame_.changedAtNs, frameStartNs), frameStartNs));
   }
+  return true;
 }
 
 void VideoSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*keyframe*/) {

@@ -116,7 +116,9 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   void handleIncomingDatagrams();
   void applyPendingChanges();
   void applyOutputGeometry(bool screenChanged);
-  void processFrame(int64_t frameStartNs, uint32_t keyframeMask);
+  // Returns true when a frame was encoded and sent. `repeat`: encode the picture even if
+  // nothing changed (the tail frame below).
+  bool processFrame(int64_t frameStartNs, uint32_t keyframeMask, bool repeat = false);
   void maybeSendSenderReport(int64_t nowNs);
   int64_t nextHousekeepingNs() const noexcept;
   void maybeEmitStats(int64_t nowNs);
@@ -170,6 +172,12 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   int64_t lastFrameNs_ = 0;
   int64_t lastSourcePollNs_ = 0;  // start of the last frame grabbed (change-driven pacing)
   bool frameNeeded_ = false;  // the source asked for a frame before the next tick
+  // Change-driven capture sends nothing on a still screen, so a receiver that missed the last
+  // frame (an IDR sent before its DTLS-SRTP was ready, a lost last packet) would not notice
+  // until the next change. One repeat of the unchanged picture (an all-skip P-frame, a few
+  // hundred bytes) this long after the last frame lets it see the gap and NACK or PLI at once.
+  static constexpr int64_t kTailFrameDelayNs = 150'000'000;
+  int64_t tailDueNs_ = INT64_MAX;
   BgrxFrame frame_;
   uint32_t currentRtpTimestamp_ = 0;
   RtpFrameExtensions frameExtensions_;
