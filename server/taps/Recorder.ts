@@ -31,6 +31,7 @@ export interface RecorderOptions {
 const CLUSTER_MAX_MS = 200;
 const FIRST_KEYFRAME_TIMEOUT_MS = 10_000;
 const DISK_CHECK_MS = 2000;
+const ROTATION_CHECK_MS = 250;
 /** Written but not yet on disk beyond this: the disk cannot keep up, stop rather than fill memory. */
 const MAX_UNWRITTEN_BYTES = 32 * 1024 * 1024;
 const AUDIO_FRAME_MS = 20;
@@ -62,6 +63,7 @@ interface Session {
   onAu: (au: TapAccessUnit) => void;
   onAudio: (p: TapAudioPacket) => void;
   diskTimer: NodeJS.Timeout;
+  rotationTimer: NodeJS.Timeout;
   startedAt: Date;
   /** Resolves once the first file is open (its first keyframe arrived). */
   firstFile: { resolve: () => void; reject: (err: Error) => void };
@@ -132,6 +134,10 @@ export class Recorder {
       onAu: (au) => this.#onAccessUnit(session, au),
       onAudio: (p) => this.#onAudio(session, p),
       diskTimer: setInterval(() => void this.#checkDisk(session), DISK_CHECK_MS),
+      rotationTimer: setInterval(() => {
+        if (session.file) this.#checkRotation(session, performance.now() - session.file.t0);
+        if (session.rotatePending) this.#o.tap.requestKeyframe(); // lost or not yet answered: ask again
+      }, ROTATION_CHECK_MS),
       startedAt: new Date(),
       firstFile,
     };
@@ -161,6 +167,7 @@ export class Recorder {
     this.#stopping = (async () => {
       this.#session = undefined;
       clearInterval(session.diskTimer);
+      clearInterval(session.rotationTimer);
       this.#o.tap.off('accessUnit', session.onAu);
       this.#o.tap.off('audio', session.onAudio);
       session.releaseTap();
@@ -243,12 +250,20 @@ export class Recorder {
     const nals = au.nals.filter((n) => (n[0]! & 0x1f) !== 9); // access unit delimiters are not stored in AVC samples
     this.#add(f, { track: VIDEO_TRACK, time, keyframe: au.keyframe, data: avcSample(nals) });
     f.end = Math.max(f.end, time + 1000 / Math.max(1, this.#o.captureStatus().fps));
+    this.#checkRotation(session, time);
+    if (f.stream.writableLength > MAX_UNWRITTEN_BYTES) this.#fail(session, `the disk under ${this.#o.dir} cannot keep up`);
+  }
+
+  /**
+   * Asks for the keyframe the next file starts on once the segment is long enough. Also run on
+   * a timer: a still screen sends no frames, yet its segments must end on time.
+   */
+  #checkRotation(session: Session, fileTimeMs: number): void {
     const segmentMs = this.#o.segmentSec * 1000;
-    if (segmentMs > 0 && !session.rotatePending && time >= segmentMs) {
+    if (segmentMs > 0 && !session.rotatePending && session.file && fileTimeMs >= segmentMs) {
       session.rotatePending = true;
       this.#o.tap.requestKeyframe();
     }
-    if (f.stream.writableLength > MAX_UNWRITTEN_BYTES) this.#fail(session, `the disk under ${this.#o.dir} cannot keep up`);
   }
 
   #onAudio(session: Session, p: TapAudioPacket): void {
