@@ -42,6 +42,13 @@ struct VideoStats {
   uint64_t pliReceived = 0;
   uint64_t firReceived = 0;
   uint64_t rtcpMalformed = 0;
+  // The optional VP8 stream (video/vp8_stream.h)
+  bool vp8Active = false;        // libvpx is open (a viewer without H.264 watches)
+  uint64_t vp8FramesSent = 0;
+  uint64_t vp8KeyframesSent = 0;
+  uint64_t vp8BytesSent = 0;
+  uint64_t vp8PliReceived = 0;   // PLIs + FIRs for the VP8 SSRC
+  double vp8EncodeMsAvg = 0;
 };
 
 struct AudioStats {
