@@ -152,7 +152,7 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   Reader r(info.Env(), o, "VideoSession: options.");
   r.rejectUnknownKeys({"display", "fps", "bitrateKbps", "keyframeIntervalSec", "encoder", "width",
                        "height", "destinationHost", "destinationPort", "ssrc", "payloadType",
-                       "cname", "onEvent"});
+                       "cname", "vp8Ssrc", "vp8PayloadType", "onEvent"});
   VideoSessionConfig c;
   c.screen.display = r.string("display", 256);
   c.fps = static_cast<int>(r.integer("fps", 1, 120));
@@ -170,6 +170,17 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   c.width = r.dimension("width");
   c.height = r.dimension("height");
   readRtpStreamOptions(r, o, c, onEvent);
+  // The optional VP8 stream: both or neither; it shares the socket, so its SSRC and payload
+  // type must differ from the H.264 stream's.
+  if (r.has("vp8Ssrc") || r.has("vp8PayloadType")) {
+    c.vp8.available = true;
+    c.vp8.ssrc = static_cast<uint32_t>(r.integer("vp8Ssrc", 0, 4294967295LL));
+    int64_t pt = r.integer("vp8PayloadType", 96, 127);
+    if (c.vp8.ssrc == c.ssrc) r.fail("vp8Ssrc", "must differ from ssrc", o.Get("vp8Ssrc"));
+    if (pt == c.payloadType) r.fail("vp8PayloadType", "must differ from payloadType", o.Get("vp8PayloadType"));
+    c.vp8.payloadType = static_cast<uint8_t>(pt);
+    c.vp8.cname = c.cname;
+  }
   return c;
 }
 

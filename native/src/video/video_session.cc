@@ -79,6 +79,7 @@ VideoSession::VideoSession(const VideoSessionConfig& config, EventSink& events)
       config_(config),
       rtpTimestampOffset_(std::random_device{}()),
       source_(createScreenSource(config.screen)),
+      vp8_(config.vp8, events),
       wake_(std::make_unique<WakeEvent>()),
       fps_(config.fps),
       bitrateKbps_(config.bitrateKbps),
@@ -213,6 +214,7 @@ void VideoSession::setDestination(const std::string& host, uint16_t port) {
   }
   // A new PlainTransport knows nothing yet: give it a keyframe and a sender report at once.
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
+  vp8_.requestKeyframe();
   senderReportNow_.store(true);
   wake_->signal();
 }
@@ -220,7 +222,18 @@ void VideoSession::setDestination(const std::string& host, uint16_t port) {
 void VideoSession::requestKeyframe() noexcept {
   if (stopped_.load()) return;
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
+  vp8_.requestKeyframe();
   wake_->signal();
+}
+
+void VideoSession::setVp8Enabled(bool enabled) {
+  if (!vp8_.available()) {
+    throw DeskcastError(errc::kSessionState,
+                        "this VideoSession has no VP8 stream: create it with vp8Ssrc and vp8PayloadType");
+  }
+  if (stopped_.load()) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
+  vp8_.setEnabled(enabled);
+  if (wake_) wake_->signal();
 }
 
 void VideoSession::stop() noexcept {
@@ -239,6 +252,7 @@ void VideoSession::stop() noexcept {
 void VideoSession::releaseHandles() noexcept {
   packetizer_.reset();
   encoder_.reset();
+  vp8_.close();
   source_.reset();
   std::lock_guard<std::mutex> lock(controlMutex_);
   socket_.reset();
@@ -294,6 +308,7 @@ void VideoSession::pipelineLoop() {
 
     const int64_t done = MediaClock::nowNs();
     maybeSendSenderReport(done);
+    vp8_.maybeSendSenderReport(done, false, *socket_);
     maybeEmitStats(done);
 
     // Early frames (keyframe requests, the source's) restart the cadence; never burst to catch up.
@@ -340,6 +355,7 @@ void VideoSession::handleIncomingDatagrams() {
       totals_.rtcpMalformed++;
       continue;
     }
+    vp8_.onRtcp(data, size);
     if (fb.pli > 0) {
       totals_.pliReceived += fb.pli;
       keyframeRequests_.fetch_or(bit(KeyframeReason::kPli));
@@ -456,7 +472,8 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   windowFrames_++;
   const int64_t captured = MediaClock::nowNs();
 
-  converter_.convert(frame_.pixels, frame_.stride, encoder_->inputFrame());
+  AVFrame* picture = encoder_->inputFrame();
+  converter_.convert(frame_.pixels, frame_.stride, picture);
   const int64_t converted = MediaClock::nowNs();
 
   currentRtpTimestamp_ =
@@ -465,6 +482,12 @@ void VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask) {
   if (keyframeMask != 0) forcedKeyframeReason_ = strongestReason(keyframeMask);
   encoder_->encode(keyframeMask != 0, *this);  // → onEncodedPacket → onRtpPacket
   const int64_t encoded = MediaClock::nowNs();
+  // VP8 (when a viewer needs it) encodes the same picture after H.264 has gone out.
+  const EncoderSettings& es = encoder_->settings();
+  vp8_.encodeFrame(YuvPicture{picture->data[0], picture->data[1], picture->data[2], picture->linesize[0],
+                              picture->linesize[1], picture->linesize[2], picture->format == AV_PIX_FMT_NV12},
+                   Vp8Settings{es.width, es.height, fps_, bitrateKbps_, keyframeIntervalSec_}, frameStartNs,
+                   *socket_);
 
   if (windowSamples_ < kSampleWindow) {
     captureMs_[windowSamples_] = static_cast<float>(msBetween(frameStartNs, captured));
@@ -598,6 +621,7 @@ void VideoSession::maybeEmitStats(int64_t nowNs) {
   s.width = encoder_->settings().width;
   s.height = encoder_->settings().height;
   s.encoder = encoder_->name();
+  vp8_.fillStats(s);
   events_.post(std::move(event));
   windowStartNs_ = nowNs;
   windowFrames_ = 0;
