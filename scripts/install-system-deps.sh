@@ -10,10 +10,10 @@ PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
   # native addon: X11 capture + input, FFmpeg encode, PulseAudio + Opus
   libx11-dev libxext-dev libxfixes-dev libxtst-dev libxkbcommon-dev
-  libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev
+  libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev libvpx-dev
   # embedded desktop, sound server, browser for tests, compose validation
   xvfb x11-utils x11-xserver-utils x11-xkb-utils x11-apps xdotool xterm xclip pulseaudio pulseaudio-utils
-  chromium docker-compose tigervnc-standalone-server
+  chromium firefox-esr docker-compose tigervnc-standalone-server
 )
 BACKPORTS_PACKAGES=(meson)   # mediasoup needs meson >= 1.1; bookworm main has 1.0.1
 

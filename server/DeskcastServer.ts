@@ -29,6 +29,7 @@ const log = createLogger('server');
 
 /** RTP payload type of the H.264 stream into its PlainTransport (any dynamic PT works). */
 const VIDEO_PAYLOAD_TYPE = 102;
+const VP8_PAYLOAD_TYPE = 103;
 
 export interface DeskcastServerOptions {
   settings: Settings;
@@ -99,7 +100,8 @@ export class DeskcastServer {
           rtcPort: s.rtcPort,
         }),
       );
-      const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname };
+      const vp8 = s.codecs === 'h264,vp8' ? { ssrc: randomInt(1, 2 ** 31), payloadType: VP8_PAYLOAD_TYPE } : undefined;
+      const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname, vp8 };
       const capture = stack.push(
         'capture',
         await VideoBridge.start({
@@ -133,6 +135,7 @@ export class DeskcastServer {
       const admission = new AdmissionPolicy({ maxViewers: s.maxViewers });
       const audience = stack.push('viewers', new Audience({ media, admission, status: () => viewerStatus(capture.status) }));
       capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
+      audience.on('vp8ViewersChanged', (count) => capture.setVp8Viewers(count));
 
       const { input, reason: inputUnavailable } = await openDesktopInput(desktop.display, s.control);
       const control = stack.push(

@@ -16,6 +16,10 @@ export interface VideoBridgeOptions {
   ssrc: number;
   payloadType: number;
   destination: { host: string; port: number };
+  /** The VP8 stream for viewers without H.264 (`--codecs h264,vp8`); absent: H.264 only. */
+  vp8?: { ssrc: number; payloadType: number };
+  /** How long the VP8 encoder keeps running after its last viewer left (a reload comes back). */
+  vp8GraceMs?: number;
 }
 
 export interface VideoStatus {
@@ -24,6 +28,8 @@ export interface VideoStatus {
   width: number;
   height: number;
   fps: number;
+  /** The VP8 encoder: running for viewers without H.264, idle, or not offered (--codecs h264). */
+  vp8: 'active' | 'idle' | 'off';
   error?: string;
 }
 
@@ -35,6 +41,7 @@ export interface VideoBridgeEvents {
 
 /** Fatal capture errors are retried after this long (the X server may come back). */
 const RETRY_DELAY_MS = 3000;
+const VP8_GRACE_MS = 5000;
 
 /**
  * Owns the process's one native video session: starts it, feeds its stats to metrics,
@@ -46,6 +53,8 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   #status: VideoStatus;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #vp8Wanted = false;
+  #vp8StopTimer: NodeJS.Timeout | undefined;
 
   /** Starts capture; rejects (with what to do) if the first start fails. */
   static async start(options: VideoBridgeOptions): Promise<VideoBridge> {
@@ -57,7 +66,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   private constructor(options: VideoBridgeOptions) {
     super();
     this.#options = { ...options, destination: { ...options.destination } };
-    this.#status = { state: 'stopped', encoder: '', width: 0, height: 0, fps: options.fps };
+    this.#status = { state: 'stopped', encoder: '', width: 0, height: 0, fps: options.fps, vp8: options.vp8 ? 'idle' : 'off' };
   }
 
   get status(): VideoStatus {
@@ -80,6 +89,35 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     this.#session?.requestKeyframe();
   }
 
+  /**
+   * How many viewers receive VP8: the encoder starts with the first and stops a grace period
+   * after the last (a page reload does not restart it). No-op without a VP8 stream.
+   */
+  setVp8Viewers(count: number): void {
+    videoMetrics.vp8Viewers.set(count);
+    if (!this.#options.vp8) return;
+    if (count > 0) {
+      clearTimeout(this.#vp8StopTimer);
+      this.#vp8StopTimer = undefined;
+      this.#applyVp8(true);
+    } else if (this.#vp8Wanted && !this.#vp8StopTimer) {
+      this.#vp8StopTimer = setTimeout(() => {
+        this.#vp8StopTimer = undefined;
+        this.#applyVp8(false);
+      }, this.#options.vp8GraceMs ?? VP8_GRACE_MS);
+    }
+  }
+
+  #applyVp8(enabled: boolean): void {
+    if (this.#vp8Wanted !== enabled) log.info(enabled ? 'VP8 encoder requested (a viewer has no usable H.264)' : 'VP8 encoder no longer needed');
+    this.#vp8Wanted = enabled;
+    try {
+      this.#session?.setVp8Enabled(enabled);
+    } catch (err) {
+      log.warn(`cannot switch the VP8 encoder ${enabled ? 'on' : 'off'}: ${(err as Error).message}`);
+    }
+  }
+
   reconfigure(opts: { fps?: number; bitrateKbps?: number }): void {
     this.#session?.reconfigure(opts);
     if (opts.fps) this.#setStatus({ fps: opts.fps });
@@ -88,6 +126,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   close(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#vp8StopTimer);
     this.#session?.stop(); // a start still pending rejects; #open() sees #stopped
     this.#session = undefined;
     this.#setStatus({ state: 'stopped' });
@@ -107,6 +146,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
       ssrc: o.ssrc,
       payloadType: o.payloadType,
       cname: o.cname,
+      ...(o.vp8 ? { vp8Ssrc: o.vp8.ssrc, vp8PayloadType: o.vp8.payloadType } : {}),
       onEvent: (event) => {
         switch (event.type) {
           case 'stats':
@@ -127,6 +167,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     });
     // Known while starting, so that setDestination() and stop() reach it.
     this.#session = session;
+    if (this.#vp8Wanted) session.setVp8Enabled(true); // a restarted session keeps serving VP8 viewers
     let started: VideoStartInfo;
     try {
       started = await session.start();
@@ -149,8 +190,11 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     videoMetrics.height.set(stats.height);
     videoMetrics.keyframes.set(stats.keyframesSent);
     videoMetrics.rtpBytes.set(stats.bytesSent);
-    if (stats.width !== this.#status.width || stats.height !== this.#status.height || stats.encoder !== this.#status.encoder) {
-      this.#setStatus({ width: stats.width, height: stats.height, encoder: stats.encoder });
+    videoMetrics.vp8Active.set(stats.vp8Active ? 1 : 0);
+    videoMetrics.vp8EncodeMs.set(stats.vp8EncodeMsAvg);
+    const vp8: VideoStatus['vp8'] = !this.#options.vp8 ? 'off' : stats.vp8Active ? 'active' : 'idle';
+    if (stats.width !== this.#status.width || stats.height !== this.#status.height || stats.encoder !== this.#status.encoder || vp8 !== this.#status.vp8) {
+      this.#setStatus({ width: stats.width, height: stats.height, encoder: stats.encoder, vp8 });
     }
     this.emit('stats', stats);
   }

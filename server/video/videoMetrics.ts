@@ -16,5 +16,8 @@ export const videoMetrics = {
   height: new Gauge({ name: 'deskcast_video_height', help: 'Encoded height, pixels.', registers: [registry] }),
   keyframes: new Gauge({ name: 'deskcast_keyframes_sent', help: 'Keyframes sent since start.', registers: [registry] }),
   rtpBytes: new Gauge({ name: 'deskcast_rtp_bytes_sent', help: 'RTP bytes sent by the capture to the media server.', registers: [registry] }),
+  vp8Active: new Gauge({ name: 'deskcast_vp8_active', help: 'The VP8 encoder runs (1) for viewers without H.264, or not (0).', registers: [registry] }),
+  vp8EncodeMs: new Gauge({ name: 'deskcast_vp8_encode_ms', help: 'Mean VP8 encode time per frame, ms (0 while off).', registers: [registry] }),
+  vp8Viewers: new Gauge({ name: 'deskcast_vp8_viewers', help: 'Viewers receiving the VP8 video.', registers: [registry] }),
   errors: new Counter({ name: 'deskcast_capture_errors_total', help: 'Fatal capture pipeline errors.', registers: [registry] }),
 };

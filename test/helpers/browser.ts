@@ -42,6 +42,54 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
 }
 
 /**
+ * Debian's Firefox ESR, headless, driven over WebDriver BiDi. It offers no H.264 for WebRTC
+ * here (Cisco's OpenH264 plugin cannot download), so it is the VP8 viewer. The prefs: accept
+ * the server's loopback ICE candidates (tests announce 127.0.0.1), autoplay without a gesture,
+ * and nothing that phones home.
+ */
+export async function launchFirefox(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env['FIREFOX_PATH'] ?? '/usr/bin/firefox-esr',
+    headless: true,
+    acceptInsecureCerts: true,
+    extraPrefsFirefox: {
+      'media.peerconnection.ice.loopback': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+      'media.navigator.permission.disabled': true,
+      'media.gmp-manager.updateEnabled': false,
+      'media.gmp-gmpopenh264.autoupdate': false,
+      'app.update.enabled': false,
+      'browser.safebrowsing.malware.enabled': false,
+      'browser.safebrowsing.phishing.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+    },
+  });
+  return { browser, close: () => browser.close().catch(() => undefined) };
+}
+
+/** The codec (e.g. 'video/H264', 'video/VP8') of the page's inbound video, from its own stats. */
+export async function inboundVideoCodec(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      let codecId = '';
+      stats.forEach((s: Record<string, unknown>) => {
+        if (s['type'] === 'inbound-rtp' && s['kind'] === 'video' && s['codecId']) codecId = String(s['codecId']);
+      });
+      const codec = codecId ? (stats.get(codecId) as { mimeType?: string } | undefined) : undefined;
+      if (codec?.mimeType) return codec.mimeType;
+    }
+    return '';
+  });
+}
+
+/**
  * Records every RTCPeerConnection the page makes (window.__pcs), so a test can read the
  * inbound-rtp stats the browser itself reports, and when each connected.
  */
