@@ -125,6 +125,7 @@ export class DeskcastServer {
           embeddedSource: desktop.soundSource,
           media,
           cname,
+          mic: s.mic ? { source: s.micSource, volumePercent: s.micVolume } : undefined,
         }),
       );
       media.on('ingestMoved', (endpoint) => {

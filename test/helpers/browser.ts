@@ -217,3 +217,44 @@ export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ 
 export function audioPacketsReceived(page: Page): Promise<number> {
   return inboundRtpTotal(page, 'audio', 'packetsReceived');
 }
+
+/**
+ * The level (dBFS, the strongest bin within ±`spreadHz`) of each given frequency in the audio the
+ * page receives, from a WebAudio analyser on the received track: for mixes of several tones.
+ */
+export async function receivedAudioLevels(page: Page, frequencies: number[], listenMs = 1500, spreadHz = 8): Promise<number[]> {
+  return page.evaluate(
+    async (freqs, ms, spread) => {
+      const video = document.getElementById('screen') as HTMLVideoElement;
+      const tracks = (video.srcObject as MediaStream | null)?.getAudioTracks() ?? [];
+      if (tracks.length === 0) return freqs.map(() => -Infinity);
+      const context = new AudioContext({ sampleRate: 48000 });
+      await context.resume();
+      const source = context.createMediaStreamSource(new MediaStream([tracks[0]!]));
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 16384;
+      analyser.smoothingTimeConstant = 0;
+      source.connect(analyser);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      const sum = new Float32Array(analyser.frequencyBinCount);
+      const deadline = performance.now() + ms;
+      let frames = 0;
+      while (performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        analyser.getFloatFrequencyData(bins);
+        for (let i = 0; i < bins.length; i++) sum[i]! += Math.pow(10, bins[i]! / 10);
+        frames++;
+      }
+      await context.close();
+      const hzPerBin = context.sampleRate / analyser.fftSize;
+      return freqs.map((f) => {
+        let best = 0;
+        for (let i = Math.max(1, Math.floor((f - spread) / hzPerBin)); i <= Math.ceil((f + spread) / hzPerBin) && i < sum.length; i++) best = Math.max(best, sum[i]!);
+        return best > 0 && frames > 0 ? 10 * Math.log10(best / frames) : -Infinity;
+      });
+    },
+    frequencies,
+    listenMs,
+    spreadHz,
+  );
+}
