@@ -28,12 +28,15 @@
         "src/video/h264_encoder_backends.cc",
         "src/video/h264_nal.cc",
         "src/video/video_session.cc",
+        "src/video/vp8_encoder.cc",
+        "src/video/vp8_stream.cc",
         "src/audio/audio_session.cc",
         "src/audio/opus_encoder.cc",
         "src/audio/pulse_capture.cc",
         "src/rtp/opus_rtp_packetizer.cc",
         "src/rtp/rtcp.cc",
         "src/rtp/rtp_packetizer.cc",
+        "src/rtp/vp8_rtp_packetizer.cc",
         "src/net/udp_socket.cc",
         "src/wayland/shm_pool.cc",
         "src/wayland/wayland_connection.cc"
@@ -61,9 +64,9 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14"],
-      "cflags": ["<!@(pkg-config --cflags x11 xext xfixes xdamage xi xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus)"],
+      "cflags": ["<!@(pkg-config --cflags x11 xext xfixes xdamage xi xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus vpx)"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-      "libraries": ["<!@(pkg-config --libs x11 xext xfixes xdamage xi xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus)", "-lyuv"]
+      "libraries": ["<!@(pkg-config --libs x11 xext xfixes xdamage xi xtst xkbcommon wayland-client libavcodec libavutil libswscale libpulse opus vpx)", "-lyuv"]
     }
   ]
 }

@@ -10,13 +10,13 @@ PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler libabsl-dev
   # native addon: X11 capture + input, FFmpeg encode, PulseAudio + Opus
   libx11-dev libxext-dev libxfixes-dev libxdamage-dev libxi-dev libxtst-dev libxkbcommon-dev libyuv-dev
-  libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev
+  libavcodec-dev libavutil-dev libswscale-dev libopus-dev libpulse-dev libvpx-dev
   # Wayland capture + input: client library, wayland-scanner (protocol code at build time)
   libwayland-dev libwayland-bin
   # embedded desktop, sound server, browser for tests, compose validation; ffmpeg: taps'
   # screenshots (H.264 → PNG), the CPU benchmark's peer, tests (ffprobe, decoding)
   xvfb x11-utils x11-xserver-utils x11-xkb-utils x11-apps xdotool xterm xclip pulseaudio pulseaudio-utils ffmpeg
-  chromium docker-compose tigervnc-standalone-server
+  chromium firefox-esr docker-compose tigervnc-standalone-server
   # embedded Wayland desktop and Wayland tests (headless sway, a terminal, event reader),
   # and mmdebstrap for the Debian unstable test root (ext-image-copy-capture compositors)
   sway swaybg foot wev mmdebstrap

@@ -37,6 +37,7 @@ const log = createLogger('server');
 
 /** RTP payload type of the H.264 stream into its PlainTransport (any dynamic PT works). */
 const VIDEO_PAYLOAD_TYPE = 102;
+const VP8_PAYLOAD_TYPE = 103;
 
 export interface DeskcastServerOptions {
   settings: Settings;
@@ -133,7 +134,8 @@ export class DeskcastServer {
           rtcPort: s.rtcPort,
         }),
       );
-      const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname };
+      const vp8 = s.codecs === 'h264,vp8' ? { ssrc: randomInt(1, 2 ** 31), payloadType: VP8_PAYLOAD_TYPE } : undefined;
+      const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname, vp8 };
       const capture = stack.push(
         'capture',
         await VideoBridge.start({
@@ -161,6 +163,7 @@ export class DeskcastServer {
           embeddedSource: desktop.soundSource,
           media,
           cname,
+          mic: s.mic ? { source: s.micSource, volumePercent: s.micVolume } : undefined,
         }),
       );
       media.on('ingestMoved', (endpoint) => {
@@ -220,6 +223,7 @@ export class DeskcastServer {
       audience.on('viewerConnected', () => onDemand.prewarm());
       audience.on('viewersChanged', () => onDemand.update());
       tapDemand.on('changed', () => onDemand.update());
+      audience.on('vp8ViewersChanged', (count) => capture.setVp8Viewers(count));
 
       const { input, reason: inputUnavailable } = await openDesktopInput(desktop, s.control);
       const control = stack.push(

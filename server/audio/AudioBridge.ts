@@ -1,6 +1,7 @@
 import { createLogger } from '../util/logger.js';
 import { loadNativeAddon, type AudioSession, type NativeAudioEvent } from '../native/nativeAddon.js';
 import { audioMetrics } from './audioMetrics.js';
+import type { MicStatus } from './MicMixer.js';
 
 const log = createLogger('audio');
 
@@ -20,6 +21,8 @@ export interface AudioStatus {
   /** Why audio is not flowing (empty when connected). */
   reason: string;
   source: string;
+  /** --mic: the microphone in the mix (absent without --mic). */
+  mic?: MicStatus;
 }
 
 /**

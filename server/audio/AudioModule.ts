@@ -3,6 +3,7 @@ import type { ModuleHealth } from '../health/health.js';
 import type { MediaCluster } from '../media/MediaCluster.js';
 import { createLogger } from '../util/logger.js';
 import { AudioBridge, type AudioStatus } from './AudioBridge.js';
+import { MicMixer } from './MicMixer.js';
 import type { PulseConnection } from './pactl.js';
 import { PerAppAudioRouter } from './PerAppAudioRouter.js';
 
@@ -25,6 +26,8 @@ export interface AudioModuleOptions {
   media: MediaCluster;
   /** Shared with the video stream so browsers lip-sync the two. */
   cname: string;
+  /** --mic: the microphone to mix in ('' = the default source) and its level; undefined = no mic. */
+  mic?: { source: string; volumePercent: number } | undefined;
 }
 
 /**
@@ -35,45 +38,57 @@ export interface AudioModuleOptions {
 export class AudioModule {
   readonly #bridge: AudioBridge | undefined;
   readonly #router: PerAppAudioRouter | undefined;
+  readonly #mixer: MicMixer | undefined;
   readonly #offReason: string;
 
   static async create(options: AudioModuleOptions): Promise<AudioModule> {
-    if (!options.enabled) return new AudioModule(undefined, undefined, 'turned off with --no-audio');
+    if (!options.enabled) return new AudioModule(undefined, undefined, undefined, 'turned off with --no-audio');
     let router: PerAppAudioRouter | undefined;
+    let mixer: MicMixer | undefined;
     try {
       if (options.app) router = await PerAppAudioRouter.create({ ...options.soundServer, appName: options.app });
+      const desktopSource = router?.monitorSource ?? (options.source || (options.embeddedSource ?? ''));
+      if (options.mic) {
+        // The mix of sources (desktop + microphone) is what gets captured.
+        mixer = await MicMixer.create({ ...options.soundServer, desktopSource, micSource: options.mic.source, micVolumePercent: options.mic.volumePercent });
+      }
       const spec = { kind: 'audio' as const, ssrc: randomInt(1, 2 ** 31), payloadType: AUDIO_PAYLOAD_TYPE, cname: options.cname };
       const endpoint = await options.media.addIngest(spec);
       const bridge = AudioBridge.start({
-        source: router?.monitorSource ?? (options.source || (options.embeddedSource ?? '')),
+        source: mixer?.monitorSource ?? desktopSource,
         server: options.soundServer.server ?? '',
         cookieFile: options.soundServer.cookie ?? '',
         bitrateKbps: options.bitrateKbps,
         ...spec,
         destination: endpoint,
       });
-      return new AudioModule(bridge, router, '');
+      return new AudioModule(bridge, router, mixer, '');
     } catch (err) {
       const reason = `audio could not start: ${(err as Error).message}`;
       log.error(`${reason}. The broadcast goes on without sound; fix the cause or pass --no-audio.`);
+      await mixer?.close().catch(() => undefined);
       await router?.close().catch(() => undefined);
       await options.media.removeIngest('audio');
-      return new AudioModule(undefined, undefined, reason);
+      return new AudioModule(undefined, undefined, undefined, reason);
     }
   }
 
-  private constructor(bridge: AudioBridge | undefined, router: PerAppAudioRouter | undefined, offReason: string) {
+  private constructor(bridge: AudioBridge | undefined, router: PerAppAudioRouter | undefined, mixer: MicMixer | undefined, offReason: string) {
     this.#bridge = bridge;
     this.#router = router;
+    this.#mixer = mixer;
     this.#offReason = offReason;
   }
 
   get status(): AudioStatus {
-    return this.#bridge?.status ?? { state: 'off', reason: this.#offReason, source: '' };
+    const status = this.#bridge?.status ?? { state: 'off', reason: this.#offReason, source: '' };
+    return this.#mixer ? { ...status, mic: this.#mixer.mic } : status;
   }
 
   health(): ModuleHealth {
     const st = this.status;
+    // A missing microphone degrades the sound, it does not stop it.
+    if (st.state === 'connected' && st.mic?.state === 'gone') return { status: 'degraded', reason: st.mic.reason };
     if (st.state === 'connected') return { status: 'ok', reason: '' };
     if (st.state === 'off' && this.#offReason === 'turned off with --no-audio') return { status: 'off', reason: st.reason };
     if (st.state === 'connecting') return { status: 'ok', reason: '' };
@@ -87,6 +102,7 @@ export class AudioModule {
 
   async close(): Promise<void> {
     this.#bridge?.stop();
+    await this.#mixer?.close();
     await this.#router?.close();
   }
 }

@@ -31,6 +31,15 @@ export interface PulseSinkInput {
   properties: Record<string, string>;
 }
 
+export interface PulseSource {
+  index: number;
+  name: string;
+  ownerModule: number | null;
+  /** Set for a sink's monitor (not a microphone). */
+  monitorOfSink: string | null;
+  properties: Record<string, string>;
+}
+
 export interface PulseModule {
   index: number;
   name: string;
@@ -117,6 +126,29 @@ export class Pactl {
       monitorSource: e.fields['Monitor Source'] ?? '',
       properties: e.properties,
     }));
+  }
+
+  async getDefaultSource(): Promise<string | null> {
+    const name = (await this.run(['get-default-source'])).trim();
+    return name && name !== '@DEFAULT_SOURCE@' ? name : null;
+  }
+
+  async listSources(): Promise<PulseSource[]> {
+    return parseList(await this.run(['list', 'sources']), 'Source').map((e) => {
+      const monitorOf = e.fields['Monitor of Sink'] ?? 'n/a';
+      return {
+        index: e.index,
+        name: e.fields['Name'] ?? '',
+        ownerModule: parseIndex(e.fields['Owner Module']),
+        monitorOfSink: monitorOf === 'n/a' || monitorOf === '' ? null : monitorOf,
+        properties: e.properties,
+      };
+    });
+  }
+
+  /** Volume of one playback stream, in percent of normal (100). */
+  async setSinkInputVolume(index: number, percent: number): Promise<void> {
+    await this.run(['set-sink-input-volume', String(index), `${Math.round(percent)}%`]);
   }
 
   async listSinkInputs(): Promise<PulseSinkInput[]> {

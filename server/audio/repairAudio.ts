@@ -1,10 +1,16 @@
-// deskcast --repair: removes per-app capture sinks (`deskcast_app_<pid>`) and their loopbacks
-// left behind by deskcast processes that died without closing them (crash, SIGKILL, power cut of
+// deskcast --repair: removes per-app capture sinks (`deskcast_app_<pid>`), microphone mix sinks
+// (`deskcast_mix_<pid>`, --mic) and their loopbacks left behind by deskcast processes that died without closing them (crash, SIGKILL, power cut of
 // the client while the sound server lived on). Sinks of running deskcast processes are kept.
 import { createLogger } from '../util/logger.js';
 import { SoundServerUnreachableError } from './errors.js';
 import { Pactl, parseModuleArguments, serverLabel, type PulseConnection } from './pactl.js';
-import { APP_SINK_PREFIX, parseAppSinkName } from './PerAppAudioRouter.js';
+import { parseMixSinkName } from './MicMixer.js';
+import { parseAppSinkName } from './PerAppAudioRouter.js';
+
+/** PID of a sink deskcast creates (per-app or mix), or null. */
+function parseOwnedSinkName(name: string): number | null {
+  return parseAppSinkName(name) ?? parseMixSinkName(name);
+}
 import { isProcessAlive, pidNamespace, processStartTime } from './processIdentity.js';
 
 const log = createLogger('audio');
@@ -52,30 +58,37 @@ export async function repairAudio(options: RepairAudioOptions = {}): Promise<Rep
   const server = serverLabel(options);
   const [modules, sinks] = await Promise.all([pactl.listModules(), pactl.listSinks()]);
 
-  const groups = new Map<number, AppSinkGroup>();
-  const group = (pid: number): AppSinkGroup => {
-    let g = groups.get(pid);
+  // One group per deskcast sink (a process may own a per-app sink and a mix sink).
+  const groups = new Map<string, AppSinkGroup>();
+  const group = (sinkName: string, pid: number): AppSinkGroup => {
+    let g = groups.get(sinkName);
     if (!g) {
-      g = { pid, sinkName: `${APP_SINK_PREFIX}${pid}`, sinkIndex: null, properties: {}, sinkModules: new Set(), loopbackModules: new Set() };
-      groups.set(pid, g);
+      g = { pid, sinkName, sinkIndex: null, properties: {}, sinkModules: new Set(), loopbackModules: new Set() };
+      groups.set(sinkName, g);
     }
     return g;
   };
   for (const m of modules) {
     const args = parseModuleArguments(m.argument);
     if (m.name === 'module-null-sink') {
-      const pid = parseAppSinkName(args['sink_name'] ?? '');
-      if (pid !== null) group(pid).sinkModules.add(m.index);
+      const name = args['sink_name'] ?? '';
+      const pid = parseOwnedSinkName(name);
+      if (pid !== null) group(name, pid).sinkModules.add(m.index);
     } else if (m.name === 'module-loopback') {
+      // Into a mix sink (desktop and microphone), else out of a per-app sink's monitor.
+      const sink = args['sink'] ?? '';
+      const mixPid = parseMixSinkName(sink);
       const source = args['source'] ?? '';
-      const pid = source.endsWith('.monitor') ? parseAppSinkName(source.slice(0, -'.monitor'.length)) : null;
-      if (pid !== null) group(pid).loopbackModules.add(m.index);
+      const monitored = source.endsWith('.monitor') ? source.slice(0, -'.monitor'.length) : '';
+      const appPid = parseAppSinkName(monitored);
+      if (mixPid !== null) group(sink, mixPid).loopbackModules.add(m.index);
+      else if (appPid !== null) group(monitored, appPid).loopbackModules.add(m.index);
     }
   }
   for (const s of sinks) {
-    const pid = parseAppSinkName(s.name);
+    const pid = parseOwnedSinkName(s.name);
     if (pid === null) continue;
-    const g = group(pid);
+    const g = group(s.name, pid);
     g.sinkIndex = s.index;
     g.properties = s.properties;
     if (s.ownerModule !== null) g.sinkModules.add(s.ownerModule);
@@ -86,7 +99,7 @@ export async function repairAudio(options: RepairAudioOptions = {}): Promise<Rep
   const kept: KeptAppSink[] = [];
   const problems: string[] = [];
   const orphans: Array<{ g: AppSinkGroup; reason: string }> = [];
-  for (const g of [...groups.values()].sort((a, b) => a.pid - b.pid)) {
+  for (const g of [...groups.values()].sort((a, b) => a.pid - b.pid || a.sinkName.localeCompare(b.sinkName))) {
     const verdict = judge(g, myNamespace);
     if (verdict.orphaned) orphans.push({ g, reason: verdict.reason });
     else kept.push({ sinkName: g.sinkName, pid: g.pid, reason: verdict.reason });
@@ -95,7 +108,7 @@ export async function repairAudio(options: RepairAudioOptions = {}): Promise<Rep
   if (orphans.length > 0) {
     const orphanNames = new Set(orphans.map((o) => o.g.sinkName));
     let target = await pactl.getDefaultSink();
-    if (!target || orphanNames.has(target)) target = sinks.find((s) => !orphanNames.has(s.name) && parseAppSinkName(s.name) === null)?.name ?? null;
+    if (!target || orphanNames.has(target)) target = sinks.find((s) => !orphanNames.has(s.name) && parseOwnedSinkName(s.name) === null)?.name ?? null;
     const inputs = await pactl.listSinkInputs();
     for (const { g, reason } of orphans) {
       const entry: RemovedAppSink = { sinkName: g.sinkName, pid: g.pid, reason, unloadedModules: [], movedStreams: 0 };
@@ -144,9 +157,9 @@ function judge(g: AppSinkGroup, myNamespace: string | null): { orphaned: boolean
 function summarize(server: string, removed: RemovedAppSink[], kept: KeptAppSink[], problems: string[]): string {
   const lines: string[] = [];
   if (removed.length === 0 && kept.length === 0) {
-    lines.push(`Audio: nothing to repair on the sound server ${server} (no deskcast per-app sinks).`);
+    lines.push(`Audio: nothing to repair on the sound server ${server} (no deskcast per-app or mix sinks).`);
   } else {
-    lines.push(`Audio: repaired the sound server ${server}: removed ${removed.length}, kept ${kept.length} deskcast per-app sink(s).`);
+    lines.push(`Audio: repaired the sound server ${server}: removed ${removed.length}, kept ${kept.length} deskcast per-app/mix sink(s).`);
     for (const r of removed) {
       const modules = r.unloadedModules.length ? `unloaded module(s) ${r.unloadedModules.map((m) => `#${m}`).join(', ')}` : 'no module to unload';
       const streams = r.movedStreams ? `; moved ${r.movedStreams} stream(s) back to the default sink` : '';

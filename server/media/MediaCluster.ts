@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import { createLogger } from '../util/logger.js';
-import { ingestRtpParameters, routerMediaCodecs, type IngestStreamSpec } from './mediaCodecs.js';
+import { ingestRtpParameters, routerMediaCodecs, vp8IngestRtpParameters, type IngestStreamSpec } from './mediaCodecs.js';
 import { mediaMetrics } from './mediaMetrics.js';
 
 const log = createLogger('media');
@@ -40,6 +40,15 @@ interface Ingest {
   spec: IngestStreamSpec;
   transport: ms.PlainTransport;
   producer: ms.Producer;
+  /** The VP8 producer on the same transport (video with `spec.vp8` only). */
+  vp8Producer?: ms.Producer;
+}
+
+/** A producer viewers can consume, with the codec it carries. */
+export interface BroadcastProducer {
+  id: string;
+  kind: IngestStreamSpec['kind'];
+  codec: 'h264' | 'vp8' | 'opus';
 }
 
 /** Thrown while a worker is being replaced; the caller should retry shortly. */
@@ -122,7 +131,15 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
 
   /** Producer ids viewers can consume (the same ids on every router, thanks to pipes). */
   producerIds(): string[] {
-    return [...this.#ingests.values()].map((i) => i.producer.id);
+    return this.producers().map((p) => p.id);
+  }
+
+  /** The producers with their codecs: a viewer gets one per kind (H.264 first, else VP8). */
+  producers(): BroadcastProducer[] {
+    return [...this.#ingests.values()].flatMap((i): BroadcastProducer[] => [
+      { id: i.producer.id, kind: i.spec.kind, codec: i.spec.kind === 'audio' ? 'opus' : 'h264' },
+      ...(i.vp8Producer ? [{ id: i.vp8Producer.id, kind: 'video' as const, codec: 'vp8' as const }] : []),
+    ]);
   }
 
   /**
@@ -294,9 +311,13 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
       comedia: true,
     });
     const producer = await transport.produce({ kind: spec.kind, rtpParameters: ingestRtpParameters(spec) });
+    const vp8 = spec.vp8;
+    const vp8Producer = vp8 ? await transport.produce({ kind: 'video', rtpParameters: vp8IngestRtpParameters({ ...spec, vp8 }) }) : undefined;
     this.#ingests.get(spec.kind)?.transport.close();
-    this.#ingests.set(spec.kind, { spec, transport, producer });
-    log.info(`${spec.kind} ingest on 127.0.0.1:${transport.tuple.localPort} (producer ${producer.id})`);
+    this.#ingests.set(spec.kind, { spec, transport, producer, vp8Producer });
+    log.info(
+      `${spec.kind} ingest on 127.0.0.1:${transport.tuple.localPort} (producer ${producer.id}${vp8Producer ? `, VP8 producer ${vp8Producer.id}` : ''})`,
+    );
     return { kind: spec.kind, host: '127.0.0.1', port: transport.tuple.localPort };
   }
 
@@ -304,5 +325,6 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     const ingest = this.#ingests.get(kind);
     if (!ingest) return;
     await this.#slot(0).router.pipeToRouter({ producerId: ingest.producer.id, router: target.router });
+    if (ingest.vp8Producer) await this.#slot(0).router.pipeToRouter({ producerId: ingest.vp8Producer.id, router: target.router });
   }
 }

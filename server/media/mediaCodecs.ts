@@ -18,6 +18,12 @@ export const routerMediaCodecs: ms.RouterRtpCodecCapability[] = [
     },
   },
   {
+    // Second video path, only for browsers without a usable H.264 (Firefox without OpenH264).
+    kind: 'video',
+    mimeType: 'video/VP8',
+    clockRate: 90000,
+  },
+  {
     kind: 'audio',
     mimeType: 'audio/opus',
     clockRate: 48000,
@@ -25,6 +31,9 @@ export const routerMediaCodecs: ms.RouterRtpCodecCapability[] = [
     parameters: { useinbandfec: 1, stereo: 1, 'sprop-stereo': 1 },
   },
 ];
+
+/** The video codecs the broadcast can carry (`--codecs`). */
+export type VideoCodec = 'h264' | 'vp8';
 
 /**
  * What the native addon sends into a PlainTransport. The feedback list matters: mediasoup
@@ -35,6 +44,22 @@ export interface IngestStreamSpec {
   ssrc: number;
   payloadType: number;
   cname: string;
+  /**
+   * Video only: the VP8 stream the addon sends on the SAME socket (own SSRC and payload type),
+   * so one PlainTransport carries both producers (mediasoup tells them apart by SSRC).
+   */
+  vp8?: { ssrc: number; payloadType: number };
+}
+
+const VIDEO_FEEDBACK: ms.RtcpFeedback[] = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }];
+
+/** The VP8 producer's parameters (with the same PLI/FIR feedback as H.264: keyframes on request). */
+export function vp8IngestRtpParameters(spec: IngestStreamSpec & { vp8: NonNullable<IngestStreamSpec['vp8']> }): ms.RtpParameters {
+  return {
+    codecs: [{ mimeType: 'video/VP8', payloadType: spec.vp8.payloadType, clockRate: 90000, parameters: {}, rtcpFeedback: VIDEO_FEEDBACK }],
+    encodings: [{ ssrc: spec.vp8.ssrc }],
+    rtcp: { cname: spec.cname, reducedSize: false },
+  };
 }
 
 /**
@@ -53,7 +78,7 @@ export function ingestRtpParameters(spec: IngestStreamSpec): ms.RtpParameters {
           payloadType: spec.payloadType,
           clockRate: 90000,
           parameters: { 'packetization-mode': 1, 'profile-level-id': H264_PROFILE_LEVEL_ID, 'level-asymmetry-allowed': 1 },
-          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+          rtcpFeedback: VIDEO_FEEDBACK,
         }
       : {
           mimeType: 'audio/opus',

@@ -2,7 +2,7 @@
 // derived from these schemas, and test/integration/addon-events.test.ts checks real events of
 // a real session against them exactly (no missing, mistyped or undeclared field). Keep in step
 // with JsEventSink::toJs (native/src/js/js_event_sink.cc) and session_events.h.
-import { type Infer, number, object, oneOf, string, variant, array } from '../../shared/schema.js';
+import { type Infer, boolean, number, object, oneOf, string, variant, array } from '../../shared/schema.js';
 
 const count = number({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
 const milliseconds = number({ min: 0, max: 3_600_000 });
@@ -56,6 +56,15 @@ export const videoStatsSchema = object(
       },
       strict,
     ),
+    /** The VP8 stream (native/src/video/vp8_stream.h): libvpx open now (a viewer needs it). */
+    vp8Active: boolean(),
+    vp8FramesSent: count,
+    vp8KeyframesSent: count,
+    vp8BytesSent: count,
+    /** PLIs and FIRs for the VP8 SSRC. */
+    vp8PliReceived: count,
+    /** Mean VP8 encode time per frame over the last window (0 while off). */
+    vp8EncodeMsAvg: milliseconds,
   },
   strict,
 );

@@ -35,6 +35,9 @@ export interface VideoSessionOptions {
   /** RFC 8285 one-byte ids (1..14) as declared in the producer's rtpParameters; absent/0: not sent. */
   absCaptureTimeExtensionId?: number;
   playoutDelayExtensionId?: number;
+  /** The optional VP8 stream on the same socket (both or neither; off until setVp8Enabled(true)). */
+  vp8Ssrc?: number;
+  vp8PayloadType?: number;
   onEvent: (event: NativeVideoEvent) => void;
 }
 
@@ -51,6 +54,11 @@ export interface VideoSession {
   reconfigure(opts: { fps?: number; bitrateKbps?: number; width?: number; height?: number; keyframeIntervalSec?: number }): void;
   setDestination(host: string, port: number): void;
   requestKeyframe(): void;
+  /**
+   * Starts or stops VP8 encoding of the same pictures (from the next frame; the capture is
+   * untouched). Throws ERR_SESSION_STATE when the session was created without vp8Ssrc.
+   */
+  setVp8Enabled(enabled: boolean): void;
   stop(): void;
   /** The RTP/RTCP socket's local port; 0 until start() has resolved. */
   readonly localPort: number;

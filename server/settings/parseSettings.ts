@@ -21,6 +21,7 @@ export interface Settings {
   bitrate: number;
   keyframeInterval: number;
   encoder: 'auto' | 'x264' | 'nvenc' | 'vaapi';
+  codecs: 'h264,vp8' | 'h264';
   workers: number | undefined;
   announcedAddress: string;
   rtcPort: number;
@@ -40,6 +41,9 @@ export interface Settings {
   audioSource: string;
   audioApp: string;
   audioBitrate: number;
+  mic: boolean;
+  micSource: string;
+  micVolume: number;
   pulseServer: string;
   pulseCookie: string;
   workerBin: string;
@@ -196,6 +200,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
     }
   }
   const settings = result as unknown as Settings;
+  if (settings.micSource !== '') settings.mic = true; // naming the microphone means "use it"
   if ((settings.tlsCert === '') !== (settings.tlsKey === '')) {
     throw new SettingsError('--tls-cert and --tls-key go together: give both files, or neither for a generated certificate.');
   }

@@ -122,6 +122,11 @@ export const settingsTable = [
     help: 'H.264 encoder. auto tries nvenc, then vaapi, then x264; the others force one.',
   }),
   define({
+    key: 'codecs', flag: 'codecs', env: 'DESKCAST_CODECS', group: 'Video',
+    kind: { type: 'enum', values: ['h264,vp8', 'h264'] }, default: 'h264,vp8',
+    help: 'Video codecs offered. h264,vp8: browsers without a usable H.264 (e.g. Firefox without OpenH264) get VP8, encoded from the same frames only while such a viewer watches. h264: H.264 only (those browsers are refused with the reason).',
+  }),
+  define({
     key: 'workers', flag: 'workers', env: 'DESKCAST_WORKERS', group: 'Media',
     kind: { type: 'integer', min: 1, max: 64 }, default: undefined,
     help: 'mediasoup worker processes. Default: one per CPU core.',
@@ -255,6 +260,21 @@ export const settingsTable = [
     key: 'record', flag: 'record', env: 'DESKCAST_RECORD', group: 'Taps',
     kind: { type: 'boolean' }, default: false,
     help: 'Start recording at launch (stop it from the admin page or DELETE /api/recordings/current).',
+  }),
+  define({
+    key: 'mic', flag: 'mic', env: 'DESKCAST_MIC', group: 'Audio',
+    kind: { type: 'boolean' }, default: false,
+    help: 'Mix the presenter\'s microphone (the sound server\'s default source, or --mic-source) into the broadcast sound. With the default sink as desktop sound, use headphones: a microphone near speakers picks the broadcast up again.',
+  }),
+  define({
+    key: 'micSource', flag: 'mic-source', env: 'DESKCAST_MIC_SOURCE', group: 'Audio',
+    kind: { type: 'string', allowEmpty: true }, default: '',
+    help: 'PulseAudio source to use as the microphone (see `pactl list short sources`; not a .monitor). Giving it turns --mic on. Empty: the default source.',
+  }),
+  define({
+    key: 'micVolume', flag: 'mic-volume', env: 'DESKCAST_MIC_VOLUME', group: 'Audio',
+    kind: { type: 'integer', min: 0, max: 200 }, default: 100,
+    help: 'Microphone level in the mix, percent (100: unchanged).',
   }),
   define({
     key: 'repair', flag: 'repair', env: 'DESKCAST_REPAIR', group: 'Actions',

@@ -34,6 +34,10 @@ export interface VideoBridgeOptions {
    * ingest locks onto the first sender's port, and a new session sends from a new one.
    */
   newDestination?: () => Promise<{ host: string; port: number }>;
+  /** The VP8 stream for viewers without H.264 (`--codecs h264,vp8`); absent: H.264 only. */
+  vp8?: { ssrc: number; payloadType: number };
+  /** How long the VP8 encoder keeps running after its last viewer left (a reload comes back). */
+  vp8GraceMs?: number;
 }
 
 export interface VideoStatus {
@@ -45,6 +49,8 @@ export interface VideoStatus {
   width: number;
   height: number;
   fps: number;
+  /** The VP8 encoder: running for viewers without H.264, idle, or not offered (--codecs h264). */
+  vp8: 'active' | 'idle' | 'off';
   error?: string;
 }
 
@@ -56,6 +62,7 @@ export interface VideoBridgeEvents {
 
 /** Fatal capture errors are retried after this long (the X server may come back). */
 const RETRY_DELAY_MS = 3000;
+const VP8_GRACE_MS = 5000;
 
 /**
  * Owns the process's one native video session: starts it, feeds its stats to metrics,
@@ -69,6 +76,8 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   #stopped = false;
   #idle = false;
   #resuming: Promise<void> = Promise.resolve();
+  #vp8Wanted = false;
+  #vp8StopTimer: NodeJS.Timeout | undefined;
 
   /** Starts capture; rejects (with what to do) if the first start fails. */
   static async start(options: VideoBridgeOptions): Promise<VideoBridge> {
@@ -80,7 +89,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   private constructor(options: VideoBridgeOptions) {
     super();
     this.#options = { ...options, destination: { ...options.destination } };
-    this.#status = { state: 'stopped', encoder: '', backend: '', width: 0, height: 0, fps: options.fps };
+    this.#status = { state: 'stopped', encoder: '', backend: '', width: 0, height: 0, fps: options.fps, vp8: options.vp8 ? 'idle' : 'off' };
   }
 
   get status(): VideoStatus {
@@ -102,6 +111,35 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
 
   requestKeyframe(): void {
     this.#session?.requestKeyframe();
+  }
+
+  /**
+   * How many viewers receive VP8: the encoder starts with the first and stops a grace period
+   * after the last (a page reload does not restart it). No-op without a VP8 stream.
+   */
+  setVp8Viewers(count: number): void {
+    videoMetrics.vp8Viewers.set(count);
+    if (!this.#options.vp8) return;
+    if (count > 0) {
+      clearTimeout(this.#vp8StopTimer);
+      this.#vp8StopTimer = undefined;
+      this.#applyVp8(true);
+    } else if (this.#vp8Wanted && !this.#vp8StopTimer) {
+      this.#vp8StopTimer = setTimeout(() => {
+        this.#vp8StopTimer = undefined;
+        this.#applyVp8(false);
+      }, this.#options.vp8GraceMs ?? VP8_GRACE_MS);
+    }
+  }
+
+  #applyVp8(enabled: boolean): void {
+    if (this.#vp8Wanted !== enabled) log.info(enabled ? 'VP8 encoder requested (a viewer has no usable H.264)' : 'VP8 encoder no longer needed');
+    this.#vp8Wanted = enabled;
+    try {
+      this.#session?.setVp8Enabled(enabled);
+    } catch (err) {
+      log.warn(`cannot switch the VP8 encoder ${enabled ? 'on' : 'off'}: ${(err as Error).message}`);
+    }
   }
 
   reconfigure(opts: { fps?: number; bitrateKbps?: number }): void {
@@ -144,6 +182,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   close(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#vp8StopTimer);
     this.#session?.stop(); // a start still pending rejects; #open() sees #stopped
     this.#session = undefined;
     this.#setStatus({ state: 'stopped' });
@@ -180,6 +219,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
       cname: o.cname,
       absCaptureTimeExtensionId: VIDEO_HEADER_EXTENSION_IDS.absCaptureTime,
       playoutDelayExtensionId: VIDEO_HEADER_EXTENSION_IDS.playoutDelay,
+      ...(o.vp8 ? { vp8Ssrc: o.vp8.ssrc, vp8PayloadType: o.vp8.payloadType } : {}),
       onEvent: (event) => {
         switch (event.type) {
           case 'stats':
@@ -200,6 +240,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
     });
     // Known while starting, so that setDestination() and stop() reach it.
     this.#session = session;
+    if (this.#vp8Wanted) session.setVp8Enabled(true); // a restarted session keeps serving VP8 viewers
     let started: VideoStartInfo;
     try {
       started = await session.start();
@@ -228,8 +269,11 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
       const h = videoMetrics.stageSeconds.labels(stage);
       for (const ms of stats.stageMs[field]) h.observe(ms / 1000);
     }
-    if (stats.width !== this.#status.width || stats.height !== this.#status.height || stats.encoder !== this.#status.encoder) {
-      this.#setStatus({ width: stats.width, height: stats.height, encoder: stats.encoder });
+    videoMetrics.vp8Active.set(stats.vp8Active ? 1 : 0);
+    videoMetrics.vp8EncodeMs.set(stats.vp8EncodeMsAvg);
+    const vp8: VideoStatus['vp8'] = !this.#options.vp8 ? 'off' : stats.vp8Active ? 'active' : 'idle';
+    if (stats.width !== this.#status.width || stats.height !== this.#status.height || stats.encoder !== this.#status.encoder || vp8 !== this.#status.vp8) {
+      this.#setStatus({ width: stats.width, height: stats.height, encoder: stats.encoder, vp8 });
     }
     this.emit('stats', stats);
   }

@@ -28,5 +28,8 @@ export const videoMetrics = {
     registers: [registry],
   }),
   framesEncoded: new Gauge({ name: 'deskcast_frames_encoded', help: 'Frames encoded since start (still screen: none).', registers: [registry] }),
+  vp8Active: new Gauge({ name: 'deskcast_vp8_active', help: 'The VP8 encoder runs (1) for viewers without H.264, or not (0).', registers: [registry] }),
+  vp8EncodeMs: new Gauge({ name: 'deskcast_vp8_encode_ms', help: 'Mean VP8 encode time per frame, ms (0 while off).', registers: [registry] }),
+  vp8Viewers: new Gauge({ name: 'deskcast_vp8_viewers', help: 'Viewers receiving the VP8 video.', registers: [registry] }),
   errors: new Counter({ name: 'deskcast_capture_errors_total', help: 'Fatal capture pipeline errors.', registers: [registry] }),
 };

@@ -17,6 +17,8 @@ export interface AudienceEvents {
   viewerConnected: [Viewer];
   /** Someone joined, left or moved: lists (the admin's) should refresh. */
   viewersChanged: [];
+  /** How many viewers receive the VP8 video now (the VP8 encoder runs only while > 0). */
+  vp8ViewersChanged: [number];
 }
 
 export interface AudienceOptions {
@@ -39,6 +41,7 @@ export interface AudienceOptions {
 export class Audience extends EventEmitter<AudienceEvents> {
   readonly #options: AudienceOptions;
   readonly #registry = new ViewerRegistry();
+  #vp8Viewers = 0;
 
   constructor(options: AudienceOptions) {
     super();
@@ -174,29 +177,32 @@ export class Audience extends EventEmitter<AudienceEvents> {
     const workerIndex = this.#requireWorker(viewer);
     const media = this.#options.media;
     await this.#options.beforeConsume?.();
-    const producerIds = media.producerIds();
+    const producers = media.producers();
     // While a worker is replaced, a producer may not be piped to this viewer's router yet:
     // canConsume() would say no and the page would wrongly be told its browser is unsupported.
-    if (producerIds.length === 0 || !media.ready) throw new RequestError('unavailable', 'The broadcast stream is restarting. The page retries by itself in a moment.');
+    if (producers.length === 0 || !media.ready) throw new RequestError('unavailable', 'The broadcast stream is restarting. The page retries by itself in a moment.');
     const consumers: ConsumerDescription[] = [];
-    for (const producerId of producerIds) {
-      if (viewer.consumes(producerId)) continue;
-      let canConsume: boolean;
-      try {
-        canConsume = media.canConsume(workerIndex, producerId, rtpCapabilities);
-      } catch (err) {
-        throw new RequestError('bad-request', `media.consume: "rtpCapabilities" is not valid: ${(err as Error).message}`);
+    // One producer per kind and viewer, in preference order (H.264 before VP8: producers()
+    // lists it first), never both video codecs to one viewer.
+    for (const kind of ['video', 'audio'] as const) {
+      const ofKind = producers.filter((p) => p.kind === kind);
+      if (ofKind.some((p) => viewer.consumes(p.id))) continue;
+      for (const { id: producerId } of ofKind) {
+        let canConsume: boolean;
+        try {
+          canConsume = media.canConsume(workerIndex, producerId, rtpCapabilities);
+        } catch (err) {
+          throw new RequestError('bad-request', `media.consume: "rtpCapabilities" is not valid: ${(err as Error).message}`);
+        }
+        if (!canConsume) continue;
+        const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
+        viewer.addConsumer(consumer);
+        consumers.push({ consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters });
+        break;
       }
-      if (!canConsume) continue;
-      const consumer = await transport.consume({ producerId, rtpCapabilities, paused: true });
-      viewer.addConsumer(consumer);
-      consumers.push({ consumerId: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters });
     }
     if (consumers.length === 0 && viewer.consumerCount === 0) {
-      throw new RequestError(
-        'unsupported',
-        'This browser cannot receive the broadcast: it offers no H.264 (Constrained Baseline) decoder for WebRTC. Try a current Chrome, Firefox or Safari.',
-      );
+      throw new RequestError('unsupported', unsupportedMessage(producers.filter((p) => p.kind === 'video').map((p) => p.codec)));
     }
     this.#updateMetrics();
     return { consumers };
@@ -239,7 +245,22 @@ export class Audience extends EventEmitter<AudienceEvents> {
     let consumers = 0;
     for (const v of this.#registry.admitted()) consumers += v.consumerCount;
     mediaMetrics.consumers.set(consumers);
+    const vp8 = this.#options.media.producers().find((p) => p.codec === 'vp8');
+    let vp8Viewers = 0;
+    if (vp8) for (const v of this.#registry.admitted()) if (v.consumes(vp8.id)) vp8Viewers++;
+    if (vp8Viewers !== this.#vp8Viewers) {
+      this.#vp8Viewers = vp8Viewers;
+      this.emit('vp8ViewersChanged', vp8Viewers);
+    }
   }
+}
+
+/** What the browser lacks, in the words of its WebRTC receive capabilities. */
+function unsupportedMessage(videoCodecs: string[]): string {
+  const offered = videoCodecs.includes('vp8')
+    ? 'it offers neither H.264 Constrained Baseline nor VP8 for WebRTC receive'
+    : 'it offers no H.264 Constrained Baseline for WebRTC receive (this broadcast sends H.264 only: --codecs h264)';
+  return `This browser cannot receive the broadcast: ${offered}. Try a current Chrome, Edge, Safari or Firefox with WebRTC enabled.`;
 }
 
 function assertUnreachable(value: never): never {

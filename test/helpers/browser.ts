@@ -42,6 +42,54 @@ export async function launchChromium(extraArgs: string[] = []): Promise<{ browse
 }
 
 /**
+ * Debian's Firefox ESR, headless, driven over WebDriver BiDi. It offers no H.264 for WebRTC
+ * here (Cisco's OpenH264 plugin cannot download), so it is the VP8 viewer. The prefs: accept
+ * the server's loopback ICE candidates (tests announce 127.0.0.1), autoplay without a gesture,
+ * and nothing that phones home.
+ */
+export async function launchFirefox(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env['FIREFOX_PATH'] ?? '/usr/bin/firefox-esr',
+    headless: true,
+    acceptInsecureCerts: true,
+    extraPrefsFirefox: {
+      'media.peerconnection.ice.loopback': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+      'media.navigator.permission.disabled': true,
+      'media.gmp-manager.updateEnabled': false,
+      'media.gmp-gmpopenh264.autoupdate': false,
+      'app.update.enabled': false,
+      'browser.safebrowsing.malware.enabled': false,
+      'browser.safebrowsing.phishing.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+    },
+  });
+  return { browser, close: () => browser.close().catch(() => undefined) };
+}
+
+/** The codec (e.g. 'video/H264', 'video/VP8') of the page's inbound video, from its own stats. */
+export async function inboundVideoCodec(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      let codecId = '';
+      stats.forEach((s: Record<string, unknown>) => {
+        if (s['type'] === 'inbound-rtp' && s['kind'] === 'video' && s['codecId']) codecId = String(s['codecId']);
+      });
+      const codec = codecId ? (stats.get(codecId) as { mimeType?: string } | undefined) : undefined;
+      if (codec?.mimeType) return codec.mimeType;
+    }
+    return '';
+  });
+}
+
+/**
  * Records every RTCPeerConnection the page makes (window.__pcs), so a test can read the
  * inbound-rtp stats the browser itself reports, and when each connected.
  */
@@ -168,6 +216,47 @@ export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ 
 /** RTP packets of inbound audio the page has received (grows while sound arrives). */
 export function audioPacketsReceived(page: Page): Promise<number> {
   return inboundRtpTotal(page, 'audio', 'packetsReceived');
+}
+
+/**
+ * The level (dBFS, the strongest bin within ±`spreadHz`) of each given frequency in the audio the
+ * page receives, from a WebAudio analyser on the received track: for mixes of several tones.
+ */
+export async function receivedAudioLevels(page: Page, frequencies: number[], listenMs = 1500, spreadHz = 8): Promise<number[]> {
+  return page.evaluate(
+    async (freqs, ms, spread) => {
+      const video = document.getElementById('screen') as HTMLVideoElement;
+      const tracks = (video.srcObject as MediaStream | null)?.getAudioTracks() ?? [];
+      if (tracks.length === 0) return freqs.map(() => -Infinity);
+      const context = new AudioContext({ sampleRate: 48000 });
+      await context.resume();
+      const source = context.createMediaStreamSource(new MediaStream([tracks[0]!]));
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 16384;
+      analyser.smoothingTimeConstant = 0;
+      source.connect(analyser);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      const sum = new Float32Array(analyser.frequencyBinCount);
+      const deadline = performance.now() + ms;
+      let frames = 0;
+      while (performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        analyser.getFloatFrequencyData(bins);
+        for (let i = 0; i < bins.length; i++) sum[i]! += Math.pow(10, bins[i]! / 10);
+        frames++;
+      }
+      await context.close();
+      const hzPerBin = context.sampleRate / analyser.fftSize;
+      return freqs.map((f) => {
+        let best = 0;
+        for (let i = Math.max(1, Math.floor((f - spread) / hzPerBin)); i <= Math.ceil((f + spread) / hzPerBin) && i < sum.length; i++) best = Math.max(best, sum[i]!);
+        return best > 0 && frames > 0 ? 10 * Math.log10(best / frames) : -Infinity;
+      });
+    },
+    frequencies,
+    listenMs,
+    spreadHz,
+  );
 }
 
 /** Opens `url` in a fresh browser context (its own cookies and storage), instrumented, and waits until the page is live. */

@@ -36,6 +36,8 @@ export interface NativeTestBindings {
   buildSr(sr: { ssrc: number; ntpTimestamp?: bigint; rtpTimestamp: number; packetCount: number; octetCount: number; cname: string }): Buffer;
   mediaClock(monoNs?: bigint): { monoNs: bigint; epochMonoNs: bigint; ntp: bigint; rtp90k: number; rtp48k: number };
   decodeH264(accessUnits: Buffer[]): DecodedFrame[];
+  vp8Packetize(frames: Buffer[], maxPayload?: number, opts?: { ssrc?: number; payloadType?: number; sequenceNumber?: number; pictureId?: number; timestamp?: number }): Buffer[];
+  vp8Encode(opts: { width?: number; height?: number; frames?: number; forceKeyframeAt?: number[]; bitrateKbps?: number }): { data: Buffer; keyframe: boolean }[];
   /** A screen source driven synchronously (tests only): capture backends without the encoder. */
   openScreenSource(options: { capture: string; display?: string; waylandDisplay?: string; output?: string; drawCursor?: boolean }): {
     openInfo: string;

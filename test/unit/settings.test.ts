@@ -69,3 +69,21 @@ describe('audio settings', () => {
     expect(() => parseSettings(['--no-port'], {})).toThrow(/--no-port is not a switch/);
   });
 });
+
+describe('--mic and --codecs', () => {
+  it('--mic alone uses the default source; --mic-source names one and turns the mic on; --mic-volume is a percentage', () => {
+    const off = parseSettings([], {});
+    expect([off.mic, off.micSource, off.micVolume]).toEqual([false, '', 100]);
+    expect(parseSettings(['--mic'], {}).mic).toBe(true);
+    const named = parseSettings(['--mic-source', 'alsa_input.usb-headset', '--mic-volume', '150'], {});
+    expect([named.mic, named.micSource, named.micVolume]).toEqual([true, 'alsa_input.usb-headset', 150]);
+    expect(parseSettings([], { DESKCAST_MIC: '1' }).mic).toBe(true);
+    expect(() => parseSettings(['--mic-volume', '300'], {})).toThrow(/--mic-volume must be a whole number from 0 to 200/);
+  });
+
+  it('offers H.264 and VP8 by default; --codecs h264 forbids VP8', () => {
+    expect(parseSettings([], {}).codecs).toBe('h264,vp8');
+    expect(parseSettings(['--codecs', 'h264'], {}).codecs).toBe('h264');
+    expect(() => parseSettings(['--codecs', 'vp8'], {})).toThrow(/--codecs must be one of h264,vp8, h264/);
+  });
+});

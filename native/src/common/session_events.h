@@ -46,6 +46,13 @@ struct VideoStats {
   // Per frame of the window, in ms (for /metrics histograms): from the first change noticed to
   // the grab (change-driven capture only), grab, convert, encode, and packetize + send.
   std::vector<float> changeToGrabMs, grabMs, convertMs, encodeMs, sendMs;
+  // The optional VP8 stream (video/vp8_stream.h)
+  bool vp8Active = false;        // libvpx is open (a viewer without H.264 watches)
+  uint64_t vp8FramesSent = 0;
+  uint64_t vp8KeyframesSent = 0;
+  uint64_t vp8BytesSent = 0;
+  uint64_t vp8PliReceived = 0;   // PLIs + FIRs for the VP8 SSRC
+  double vp8EncodeMsAvg = 0;
 };
 
 struct AudioStats {

@@ -143,6 +143,12 @@ Napi::Object JsEventSink::toJs(Napi::Env env, const SessionEvent& event) {
         put("send", s.sendMs);
         o.Set("stageMs", stages);
       }
+      o.Set("vp8Active", s.vp8Active);
+      o.Set("vp8FramesSent", static_cast<double>(s.vp8FramesSent));
+      o.Set("vp8KeyframesSent", static_cast<double>(s.vp8KeyframesSent));
+      o.Set("vp8BytesSent", static_cast<double>(s.vp8BytesSent));
+      o.Set("vp8PliReceived", static_cast<double>(s.vp8PliReceived));
+      o.Set("vp8EncodeMsAvg", s.vp8EncodeMsAvg);
       break;
     }
     case SessionEvent::Type::kAudioStats: {

@@ -160,7 +160,7 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
   r.rejectUnknownKeys({"display", "capture", "waylandDisplay", "output", "fps", "bitrateKbps",
                        "keyframeIntervalSec", "encoder", "width", "height", "destinationHost",
                        "destinationPort", "ssrc", "payloadType", "cname", "absCaptureTimeExtensionId",
-                       "playoutDelayExtensionId", "onEvent"});
+                       "playoutDelayExtensionId", "vp8Ssrc", "vp8PayloadType", "onEvent"});
   VideoSessionConfig c;
   if (r.has("capture")) {
     Napi::Value v = o.Get("capture");
@@ -208,6 +208,17 @@ VideoSessionConfig parseVideoSessionOptions(const Napi::CallbackInfo& info,
     c.rtpExtensions.playoutDelayId = static_cast<uint8_t>(r.integer("playoutDelayExtensionId", 0, 14));
   }
   readRtpStreamOptions(r, o, c, onEvent);
+  // The optional VP8 stream: both or neither; it shares the socket, so its SSRC and payload
+  // type must differ from the H.264 stream's.
+  if (r.has("vp8Ssrc") || r.has("vp8PayloadType")) {
+    c.vp8.available = true;
+    c.vp8.ssrc = static_cast<uint32_t>(r.integer("vp8Ssrc", 0, 4294967295LL));
+    int64_t pt = r.integer("vp8PayloadType", 96, 127);
+    if (c.vp8.ssrc == c.ssrc) r.fail("vp8Ssrc", "must differ from ssrc", o.Get("vp8Ssrc"));
+    if (pt == c.payloadType) r.fail("vp8PayloadType", "must differ from payloadType", o.Get("vp8PayloadType"));
+    c.vp8.payloadType = static_cast<uint8_t>(pt);
+    c.vp8.cname = c.cname;
+  }
   return c;
 }
 

@@ -19,6 +19,7 @@ class JsVideoSession : public JsSessionWrap<JsVideoSession, VideoSession> {
                         InstanceMethod<&JsVideoSession::reconfigure>("reconfigure"),
                         setDestinationMethod(),
                         InstanceMethod<&JsVideoSession::requestKeyframe>("requestKeyframe"),
+                        InstanceMethod<&JsVideoSession::setVp8Enabled>("setVp8Enabled"),
                         stopMethod(),
                         localPortAccessor()});
   }
@@ -54,6 +55,14 @@ class JsVideoSession : public JsSessionWrap<JsVideoSession, VideoSession> {
   void reconfigure(const Napi::CallbackInfo& info) {
     VideoReconfigure changes = parseVideoReconfigure(info);
     callLive(info.Env(), [&](VideoSession& s) { s.reconfigure(changes); });
+  }
+
+  void setVp8Enabled(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsBoolean()) {
+      throwInvalidOption(info.Env(), "VideoSession.setVp8Enabled(enabled) expects a boolean");
+    }
+    bool enabled = info[0].As<Napi::Boolean>().Value();
+    callLive(info.Env(), [&](VideoSession& s) { s.setVp8Enabled(enabled); });
   }
 
   void requestKeyframe(const Napi::CallbackInfo&) {

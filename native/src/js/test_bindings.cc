@@ -16,6 +16,9 @@
 #include "rtp/opus_rtp_packetizer.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp_packetizer.h"
+#include "rtp/vp8_rtp_packetizer.h"
+#include "video/vp8_encoder.h"
+#include "common/errors.h"
 
 namespace deskcast {
 namespace {
@@ -69,6 +72,92 @@ Napi::Value packetize(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < collector.packets.size(); i++) {
     const auto& p = collector.packets[i];
     result.Set(static_cast<uint32_t>(i), Napi::Buffer<uint8_t>::Copy(env, p.data(), p.size()));
+  }
+  return result;
+}
+
+// vp8Packetize(frames: Buffer[], maxPayload = 1200, {ssrc, payloadType, sequenceNumber,
+//   pictureId, timestamp}?) → Buffer[] of RTP packets (timestamp +3000 per frame).
+Napi::Value vp8Packetize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throwInvalidOption(env, "__test.vp8Packetize: frames must be an array");
+  Napi::Array frames = info[0].As<Napi::Array>();
+  size_t maxPayload = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value()
+                                                               : kDefaultMaxRtpPayload;
+  if (maxPayload < 5 || maxPayload > 65000) throwInvalidOption(env, "__test.vp8Packetize: bad maxPayload");
+  Napi::Object opts = info.Length() > 2 && info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+  Vp8RtpPacketizer packetizer(optionalUint(opts, "ssrc", 0x55667788),
+                              static_cast<uint8_t>(optionalUint(opts, "payloadType", 97)),
+                              static_cast<uint16_t>(optionalUint(opts, "sequenceNumber", 0)),
+                              static_cast<uint16_t>(optionalUint(opts, "pictureId", 0)), maxPayload);
+  struct Collector : RtpPacketSink {
+    std::vector<std::vector<uint8_t>> packets;
+    void onRtpPacket(const uint8_t* p, size_t size, size_t) override { packets.emplace_back(p, p + size); }
+  } collector;
+  uint32_t ts = optionalUint(opts, "timestamp", 0);
+  for (uint32_t i = 0; i < frames.Length(); i++) {
+    Napi::Value f = frames.Get(i);
+    if (!f.IsBuffer()) throwInvalidOption(env, "__test.vp8Packetize: every frame must be a Buffer");
+    auto b = f.As<Napi::Buffer<uint8_t>>();
+    packetizer.packetize(b.Data(), b.Length(), ts, false, collector);
+    ts += 3000;
+  }
+  Napi::Array result = Napi::Array::New(env, collector.packets.size());
+  for (size_t i = 0; i < collector.packets.size(); i++) {
+    const auto& p = collector.packets[i];
+    result.Set(static_cast<uint32_t>(i), Napi::Buffer<uint8_t>::Copy(env, p.data(), p.size()));
+  }
+  return result;
+}
+
+// vp8Encode({width, height, frames, forceKeyframeAt?: number[], bitrateKbps?}) → {data, keyframe}[]
+// of a synthetic moving picture (I420), through the production Vp8Encoder.
+Napi::Value vp8Encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throwInvalidOption(env, "__test.vp8Encode: expects options");
+  Napi::Object o = info[0].As<Napi::Object>();
+  Vp8Settings settings;
+  settings.width = static_cast<int>(optionalUint(o, "width", 320));
+  settings.height = static_cast<int>(optionalUint(o, "height", 240));
+  settings.bitrateKbps = static_cast<int>(optionalUint(o, "bitrateKbps", 1000));
+  settings.keyframeIntervalSec = 60;
+  const uint32_t count = optionalUint(o, "frames", 10);
+  std::vector<bool> force(count, false);
+  Napi::Value fk = o.Get("forceKeyframeAt");
+  if (fk.IsArray()) {
+    Napi::Array a = fk.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      uint32_t at = a.Get(i).As<Napi::Number>().Uint32Value();
+      if (at < count) force[at] = true;
+    }
+  }
+  if (settings.width < 2 || settings.height < 2 || settings.width > 4096 || settings.height > 4096 || count > 1000) {
+    throwInvalidOption(env, "__test.vp8Encode: bad size or frame count");
+  }
+  const int cw = (settings.width + 1) / 2, ch = (settings.height + 1) / 2;
+  std::vector<uint8_t> y(static_cast<size_t>(settings.width) * settings.height), u(cw * ch, 90), v(cw * ch, 240);
+  struct Collector : Vp8FrameSink {
+    std::vector<std::pair<std::vector<uint8_t>, bool>> frames;
+    void onVp8Frame(const uint8_t* d, size_t size, bool key, bool) override { frames.push_back({{d, d + size}, key}); }
+  } collector;
+  try {
+    Vp8Encoder encoder(settings);
+    for (uint32_t f = 0; f < count; f++) {
+      for (int r = 0; r < settings.height; r++) {
+        for (int c = 0; c < settings.width; c++) y[static_cast<size_t>(r) * settings.width + c] = static_cast<uint8_t>((c + 4 * f) ^ r);
+      }
+      YuvPicture pic{y.data(), u.data(), v.data(), settings.width, cw, cw, false};
+      encoder.encode(pic, static_cast<int64_t>(f) * 33333333, force[f], collector);
+    }
+  } catch (const DeskcastError& e) {
+    throwInvalidOption(env, e.what());
+  }
+  Napi::Array result = Napi::Array::New(env, collector.frames.size());
+  for (size_t i = 0; i < collector.frames.size(); i++) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("data", Napi::Buffer<uint8_t>::Copy(env, collector.frames[i].first.data(), collector.frames[i].first.size()));
+    r.Set("keyframe", collector.frames[i].second);
+    result.Set(static_cast<uint32_t>(i), r);
   }
   return result;
 }
@@ -285,6 +374,8 @@ Napi::Value decodeOpus(const Napi::CallbackInfo& info) {
 Napi::Object createTestBindings(Napi::Env env) {
   Napi::Object t = Napi::Object::New(env);
   t.Set("packetize", Napi::Function::New(env, packetize, "packetize"));
+  t.Set("vp8Packetize", Napi::Function::New(env, vp8Packetize, "vp8Packetize"));
+  t.Set("vp8Encode", Napi::Function::New(env, vp8Encode, "vp8Encode"));
   t.Set("splitAnnexB", Napi::Function::New(env, splitAnnexB, "splitAnnexB"));
   t.Set("parseRtcp", Napi::Function::New(env, parseRtcp, "parseRtcp"));
   t.Set("buildSr", Napi::Function::New(env, buildSr, "buildSr"));

@@ -79,6 +79,7 @@ VideoSession::VideoSession(const VideoSessionConfig& config, EventSink& events)
       config_(config),
       rtpTimestampOffset_(std::random_device{}()),
       source_(createScreenSource(config.screen)),
+      vp8_(config.vp8, events),
       wake_(std::make_unique<WakeEvent>()),
       fps_(config.fps),
       bitrateKbps_(config.bitrateKbps),
@@ -220,6 +221,7 @@ void VideoSession::setDestination(const std::string& host, uint16_t port) {
   }
   // A new PlainTransport knows nothing yet: give it a keyframe and a sender report at once.
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
+  vp8_.requestKeyframe();
   senderReportNow_.store(true);
   wake_->signal();
 }
@@ -227,7 +229,18 @@ void VideoSession::setDestination(const std::string& host, uint16_t port) {
 void VideoSession::requestKeyframe() noexcept {
   if (stopped_.load()) return;
   keyframeRequests_.fetch_or(bit(KeyframeReason::kRequest));
+  vp8_.requestKeyframe();
   wake_->signal();
+}
+
+void VideoSession::setVp8Enabled(bool enabled) {
+  if (!vp8_.available()) {
+    throw DeskcastError(errc::kSessionState,
+                        "this VideoSession has no VP8 stream: create it with vp8Ssrc and vp8PayloadType");
+  }
+  if (stopped_.load()) throw DeskcastError(errc::kSessionState, "this VideoSession was stopped");
+  vp8_.setEnabled(enabled);
+  if (wake_) wake_->signal();
 }
 
 void VideoSession::stop() noexcept {
@@ -246,6 +259,7 @@ void VideoSession::stop() noexcept {
 void VideoSession::releaseHandles() noexcept {
   packetizer_.reset();
   encoder_.reset();
+  vp8_.close();
   source_.reset();
   std::lock_guard<std::mutex> lock(controlMutex_);
   socket_.reset();
@@ -296,7 +310,7 @@ void VideoSession::pipelineLoop() {
       if (stopRequested_.load()) return;
       if (hasPending_.load()) applyPendingChanges();
       now = MediaClock::nowNs();
-      if (keyframeRequests_.load() != 0) break;
+      if (keyframeRequests_.load() != 0 || vp8_.wantsFrame()) break;
       int64_t due;
       if (changeDriven) {
         // A change is grabbed when it happens, unless that would exceed fps.
@@ -307,6 +321,7 @@ void VideoSession::pipelineLoop() {
       if (now >= due) break;
       // Idle (a still screen): SRs and stats go on without frames.
       maybeSendSenderReport(now);
+      vp8_.maybeSendSenderReport(now, false, *socket_);
       maybeEmitStats(now);
       waitUntil(std::min(due, nextHousekeepingNs()));
     }
@@ -324,6 +339,7 @@ void VideoSession::pipelineLoop() {
 
     const int64_t done = MediaClock::nowNs();
     maybeSendSenderReport(done);
+    vp8_.maybeSendSenderReport(done, false, *socket_);
     maybeEmitStats(done);
 
     // Early frames (keyframe requests, the source's) restart the cadence; never burst to catch up.
@@ -390,6 +406,7 @@ void VideoSession::handleIncomingDatagrams() {
       totals_.rtcpMalformed++;
       continue;
     }
+    vp8_.onRtcp(data, size);
     if (fb.pli > 0) {
       totals_.pliReceived += fb.pli;
       keyframeRequests_.fetch_or(bit(KeyframeReason::kPli));
@@ -514,7 +531,9 @@ bool VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask, boo
   AVFrame* picture = encoder_->inputFrame();
   const bool changed = converter_.update(frame_, picture);
   const int64_t converted = MediaClock::nowNs();
-  if (!changed && keyframeMask == 0 && !repeat) return false;  // e.g. damage outside the picture: nothing to send
+  // e.g. damage outside the picture: nothing to send, unless VP8 alone needs a frame.
+  const bool h264Frame = changed || keyframeMask != 0 || repeat;
+  if (!h264Frame && !vp8_.wantsFrame()) return false;
 
   // A compositor's presentation time says when these pixels were on screen: closer to the truth
   // than the grab, when it is recent and moves the RTP clock forward (a still screen re-delivers
@@ -533,8 +552,14 @@ bool VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask, boo
   frameExtensions_.captureNtp = MediaClock::instance().ntpTimestamp(frameStartNs);
   if (keyframeMask != 0) forcedKeyframeReason_ = strongestReason(keyframeMask);
   sendNs_ = 0;
-  encoder_->encode(keyframeMask != 0, *this);  // → onEncodedPacket → onRtpPacket
+  if (h264Frame) encoder_->encode(keyframeMask != 0, *this);  // → onEncodedPacket → onRtpPacket
   const int64_t encoded = MediaClock::nowNs();
+  // VP8 (when a viewer needs it) encodes the same picture after H.264 has gone out.
+  const EncoderSettings& es = encoder_->settings();
+  vp8_.encodeFrame(YuvPicture{picture->data[0], picture->data[1], picture->data[2], picture->linesize[0],
+                              picture->linesize[1], picture->linesize[2], picture->format == AV_PIX_FMT_NV12},
+                   Vp8Settings{es.width, es.height, fps_, bitrateKbps_, keyframeIntervalSec_}, frameStartNs,
+                   *socket_);
 
   if (windowSamples_ < kSampleWindow) {
     captureMs_[windowSamples_] = static_cast<float>(msBetween(frameStartNs, captured));
@@ -547,7 +572,7 @@ bool VideoSession::processFrame(int64_t frameStartNs, uint32_t keyframeMask, boo
     changeToGrabMs_[changeSamples_++] =
         static_cast<float>(msBetween(std::min(frame_.changedAtNs, frameStartNs), frameStartNs));
   }
-  return true;
+  return h264Frame;
 }
 
 void VideoSession::onEncodedPacket(const uint8_t* data, size_t size, bool /*keyframe*/) {
@@ -681,6 +706,7 @@ void VideoSession::maybeEmitStats(int64_t nowNs) {
   s.width = encoder_->settings().width;
   s.height = encoder_->settings().height;
   s.encoder = encoder_->name();
+  vp8_.fillStats(s);
   events_.post(std::move(event));
   windowStartNs_ = nowNs;
   windowFrames_ = 0;

@@ -35,6 +35,7 @@
 #include "video/color_convert.h"
 #include "video/h264_encoder.h"
 #include "video/h264_nal.h"
+#include "video/vp8_stream.h"
 
 namespace deskcast {
 
@@ -52,6 +53,7 @@ struct VideoSessionConfig {
   uint8_t payloadType = 96;
   std::string cname;
   RtpFrameExtensions rtpExtensions;  // ids only (0 = off); the capture time is filled per frame
+  Vp8StreamConfig vp8;  // the optional VP8 stream on the same socket (off until setVp8Enabled)
 };
 
 struct VideoReconfigure {
@@ -94,6 +96,9 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   void setDestination(const std::string& host, uint16_t port);
   // Forces an IDR on the next frame (sent immediately). No-op once stopped.
   void requestKeyframe() noexcept;
+  // Starts/stops the VP8 stream (same pictures, its own SSRC) from the next frame; the capture
+  // is untouched. Throws ERR_SESSION_STATE when the session has no VP8 SSRC.
+  void setVp8Enabled(bool enabled);
   // Joins the thread and releases every handle; waits for a start() in progress on another
   // thread (cancelStart() first to keep that short). Idempotent.
   void stop() noexcept;
@@ -143,6 +148,7 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   std::unique_ptr<UdpSocket> socket_;  // set under controlMutex_: setDestination() may race start()
   std::unique_ptr<H264RtpPacketizer> packetizer_;
   ColorConverter converter_;
+  Vp8Stream vp8_;
   std::unique_ptr<WakeEvent> wake_;  // from construction: control calls may signal any time
   std::thread thread_;
 
