@@ -47,6 +47,7 @@ export class MediaTap extends EventEmitter<MediaTapEvents> {
   #attaching: Promise<void> | undefined;
   #recheck: NodeJS.Timeout | undefined;
   #lastKeyframeRequest = -Infinity;
+  #deferredKeyframe: NodeJS.Timeout | undefined;
   #videoClock = new MediaClock(90_000);
   #audioClock = new MediaClock(48_000);
   #accessUnits = 0;
@@ -86,10 +87,21 @@ export class MediaTap extends EventEmitter<MediaTapEvents> {
     };
   }
 
-  /** Asks the encoder for an IDR (as a late-joining viewer does); bursts share one. */
+  /**
+   * Asks the encoder for an IDR (as a late-joining viewer does). A burst of requests costs one
+   * more IDR at the end of the gap, not one each: a request made just after another may come
+   * after that IDR went out, and there are no periodic keyframes to wait for.
+   */
   requestKeyframe(): void {
     const now = performance.now();
-    if (now - this.#lastKeyframeRequest < KEYFRAME_REQUEST_GAP_MS) return;
+    const wait = this.#lastKeyframeRequest + KEYFRAME_REQUEST_GAP_MS - now;
+    if (wait > 0) {
+      this.#deferredKeyframe ??= setTimeout(() => {
+        this.#deferredKeyframe = undefined;
+        if (!this.#closed && this.#holders > 0) this.requestKeyframe();
+      }, wait);
+      return;
+    }
     this.#lastKeyframeRequest = now;
     const video = this.#consumers.get('video');
     if (video && !video.closed) video.requestKeyFrame().catch(() => undefined);
@@ -98,6 +110,7 @@ export class MediaTap extends EventEmitter<MediaTapEvents> {
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#deferredKeyframe);
     this.#holders = 0;
     this.#detach();
   }

@@ -171,6 +171,10 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     // Busy content: a terminal printing noise, so the encoder produces megabytes.
     const noise = spawn('xterm', ['-geometry', '100x40+0+0', '-e', 'sh', '-c', 'base64 /dev/urandom'], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: 'ignore' });
     const noiseExited = new Promise((resolve) => noise.once('exit', resolve));
+    onTestFinished(async () => {
+      noise.kill('SIGKILL'); // its window would hide the colours the next tests paint
+      await noiseExited;
+    });
     const slow = await openTap(socketPath);
     slow.socket.write('STREAM\n');
     await slow.record();
@@ -199,8 +203,6 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     }
     expect(sawKeyframe).toBe(true);
     slow.socket.destroy();
-    noise.kill('SIGKILL');
-    await noiseExited;
   }, 60_000);
 
   it('HTTP API: admin token only, clear JSON errors, safe names', async () => {

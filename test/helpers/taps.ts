@@ -157,7 +157,10 @@ export async function decodesCleanly(path: string): Promise<void> {
 
 /** The audio of a file as mono S16 48 kHz samples. */
 export async function decodeAudio(path: string): Promise<Float64Array> {
-  const raw = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', '48000', '-f', 's16le', 'pipe:1']);
+  // libopus, the reference decoder browsers use: ffmpeg's built-in Opus decoder turns this
+  // encoder's hybrid (SILK + CELT) packets into near-silence once the stream began with a few
+  // seconds of silence (-54 dB for a -13 dB tone; libopus decodes the same file right).
+  const raw = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-c:a', 'libopus', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', '48000', '-f', 's16le', 'pipe:1']);
   const out = new Float64Array(raw.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = raw.readInt16LE(i * 2) / 32768;
   return out;
