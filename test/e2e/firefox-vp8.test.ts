@@ -55,7 +55,7 @@ describe('every browser plays: Firefox ESR (no H.264) gets VP8, Chromium keeps H
   let firefox: { browser: Browser; close: () => Promise<void> };
 
   beforeAll(async () => {
-    server = await startDeskcast(['--fps', '30', '--keyframe-interval', '30', '--announced-address', ownIPv4()]);
+    server = await startDeskcast(['--fps', '30', '--keyframe-interval', '30', '--announced-address', ownIPv4()], { animate: true });
     await paintRoot(server.display, '#ff0000');
     [chromium, firefox] = await Promise.all([launchChromium(), launchFirefox()]);
   }, 60_000);
