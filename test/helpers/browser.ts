@@ -181,14 +181,14 @@ export async function waitFor<T>(check: () => Promise<T>, timeoutMs: number, int
 }
 
 /**
- * The dominant frequency of the audio the page receives, measured with a WebAudio analyser on
- * the received track (what the viewer hears), and the level at that frequency in dBFS.
+ * The spectrum of the audio the page receives (what the viewer hears), from a WebAudio analyser
+ * on the received track: mean linear power per bin over `listenMs`.
  */
-export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ hz: number; db: number; tracks: number }> {
+async function receivedSpectrum(page: Page, listenMs: number): Promise<{ power: number[]; hzPerBin: number; tracks: number }> {
   return page.evaluate(async (ms) => {
     const video = document.getElementById('screen') as HTMLVideoElement;
     const tracks = (video.srcObject as MediaStream | null)?.getAudioTracks() ?? [];
-    if (tracks.length === 0) return { hz: 0, db: -Infinity, tracks: 0 };
+    if (tracks.length === 0) return { power: [], hzPerBin: 0, tracks: 0 };
     const context = new AudioContext({ sampleRate: 48000 });
     await context.resume();
     const source = context.createMediaStreamSource(new MediaStream([tracks[0]!]));
@@ -197,7 +197,7 @@ export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ 
     analyser.smoothingTimeConstant = 0;
     source.connect(analyser);
     const bins = new Float32Array(analyser.frequencyBinCount);
-    const sum = new Float32Array(analyser.frequencyBinCount);
+    const sum = new Float64Array(analyser.frequencyBinCount);
     const deadline = performance.now() + ms;
     let frames = 0;
     while (performance.now() < deadline) {
@@ -206,11 +206,18 @@ export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ 
       for (let i = 0; i < bins.length; i++) sum[i]! += Math.pow(10, bins[i]! / 10);
       frames++;
     }
-    let best = 1;
-    for (let i = 2; i < sum.length; i++) if (sum[i]! > sum[best]!) best = i;
     await context.close();
-    return { hz: (best * context.sampleRate) / analyser.fftSize, db: 10 * Math.log10(sum[best]! / frames), tracks: tracks.length };
+    return { power: Array.from(sum, (x) => x / Math.max(1, frames)), hzPerBin: context.sampleRate / analyser.fftSize, tracks: tracks.length };
   }, listenMs);
+}
+
+/** The dominant frequency of the audio the page receives and the level there (dBFS). */
+export async function receivedAudioPeak(page: Page, listenMs = 1500): Promise<{ hz: number; db: number; tracks: number }> {
+  const { power, hzPerBin, tracks } = await receivedSpectrum(page, listenMs);
+  if (tracks === 0) return { hz: 0, db: -Infinity, tracks: 0 };
+  let best = 1;
+  for (let i = 2; i < power.length; i++) if (power[i]! > power[best]!) best = i;
+  return { hz: best * hzPerBin, db: 10 * Math.log10(power[best]!), tracks };
 }
 
 /** RTP packets of inbound audio the page has received (grows while sound arrives). */
@@ -220,43 +227,16 @@ export function audioPacketsReceived(page: Page): Promise<number> {
 
 /**
  * The level (dBFS, the strongest bin within ±`spreadHz`) of each given frequency in the audio the
- * page receives, from a WebAudio analyser on the received track: for mixes of several tones.
+ * page receives: for mixes of several tones.
  */
 export async function receivedAudioLevels(page: Page, frequencies: number[], listenMs = 1500, spreadHz = 8): Promise<number[]> {
-  return page.evaluate(
-    async (freqs, ms, spread) => {
-      const video = document.getElementById('screen') as HTMLVideoElement;
-      const tracks = (video.srcObject as MediaStream | null)?.getAudioTracks() ?? [];
-      if (tracks.length === 0) return freqs.map(() => -Infinity);
-      const context = new AudioContext({ sampleRate: 48000 });
-      await context.resume();
-      const source = context.createMediaStreamSource(new MediaStream([tracks[0]!]));
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 16384;
-      analyser.smoothingTimeConstant = 0;
-      source.connect(analyser);
-      const bins = new Float32Array(analyser.frequencyBinCount);
-      const sum = new Float32Array(analyser.frequencyBinCount);
-      const deadline = performance.now() + ms;
-      let frames = 0;
-      while (performance.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        analyser.getFloatFrequencyData(bins);
-        for (let i = 0; i < bins.length; i++) sum[i]! += Math.pow(10, bins[i]! / 10);
-        frames++;
-      }
-      await context.close();
-      const hzPerBin = context.sampleRate / analyser.fftSize;
-      return freqs.map((f) => {
-        let best = 0;
-        for (let i = Math.max(1, Math.floor((f - spread) / hzPerBin)); i <= Math.ceil((f + spread) / hzPerBin) && i < sum.length; i++) best = Math.max(best, sum[i]!);
-        return best > 0 && frames > 0 ? 10 * Math.log10(best / frames) : -Infinity;
-      });
-    },
-    frequencies,
-    listenMs,
-    spreadHz,
-  );
+  const { power, hzPerBin, tracks } = await receivedSpectrum(page, listenMs);
+  if (tracks === 0) return frequencies.map(() => -Infinity);
+  return frequencies.map((f) => {
+    let best = 0;
+    for (let i = Math.max(1, Math.floor((f - spreadHz) / hzPerBin)); i <= Math.ceil((f + spreadHz) / hzPerBin) && i < power.length; i++) best = Math.max(best, power[i]!);
+    return best > 0 ? 10 * Math.log10(best) : -Infinity;
+  });
 }
 
 /** Opens `url` in a fresh browser context (its own cookies and storage), instrumented, and waits until the page is live. */
