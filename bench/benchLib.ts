@@ -24,6 +24,27 @@ export function report(name: string, result: Record<string, unknown>, summary: s
 
 export { painterBinary };
 
+/**
+ * Moving desktop content for the encode benchmarks: a full-screen `top` refreshing 5x a second,
+ * a scrolling text flood, and the background changing colour every second. stop() ends it.
+ */
+export function startMovingContent(xvfb: { display: string; paint(color: string): Promise<void> }): { stop(): void } {
+  const env = { ...process.env, DISPLAY: xvfb.display };
+  const clients = [
+    spawn('xterm', ['-geometry', '160x24+0+0', '-e', 'top', '-d', '0.2'], { env, stdio: 'ignore' }),
+    spawn('xterm', ['-geometry', '100x20+200+380', '-e', 'sh', '-c', 'while :; do date +%s.%N; ls -l /usr/lib | head -40; sleep 0.05; done'], { env, stdio: 'ignore' }),
+  ];
+  const colors = ['#204060', '#602040', '#406020', '#303030'];
+  let c = 0;
+  const colorTimer = setInterval(() => void xvfb.paint(colors[c++ % colors.length]!).catch(() => undefined), 1000);
+  return {
+    stop: () => {
+      clearInterval(colorTimer);
+      for (const child of clients) child.kill('SIGTERM');
+    },
+  };
+}
+
 /** A long-lived painter (test/helpers/x11-painter.c, built on first use): paint() resolves with the Unix ms the X server finished the paint. */
 export async function startPainter(display: string): Promise<{ paint(rgbHex: string): Promise<number>; close(): void }> {
   const child = spawn(painterBinary(), [], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'pipe', 'inherit'] });

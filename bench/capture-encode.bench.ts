@@ -1,7 +1,6 @@
 // Native capture → convert → encode cost at 1280x720 on Xvfb with moving content.
 // Run: npx tsx bench/capture-encode.bench.ts   (prints JSON, then a one-line summary)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { report, summarize } from './benchLib.js';
+import { report, startMovingContent, summarize } from './benchLib.js';
 import { loadNative, type NativeVideoStats } from '../test/helpers/native.js';
 import { RtpReceiver } from '../test/helpers/rtp.js';
 import { startXvfb } from '../test/helpers/xvfb.js';
@@ -18,19 +17,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function main(): Promise<void> {
   const native = loadNative();
   const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
-  const env = { ...process.env, DISPLAY: xvfb.display };
-  const clients: ChildProcess[] = [];
-  let colorTimer: NodeJS.Timeout | undefined;
+  let content: { stop(): void } | undefined;
   const receiver = await RtpReceiver.open();
   receiver.keepPackets = false;
   try {
-    // Moving content: a full-screen `top` refreshing 5x a second, a scrolling text flood, and
-    // the desktop background changing colour every second.
-    clients.push(spawn('xterm', ['-geometry', '160x24+0+0', '-e', 'top', '-d', '0.2'], { env, stdio: 'ignore' }));
-    clients.push(spawn('xterm', ['-geometry', '100x20+200+380', '-e', 'sh', '-c', 'while :; do date +%s.%N; ls -l /usr/lib | head -40; sleep 0.05; done'], { env, stdio: 'ignore' }));
-    const colors = ['#204060', '#602040', '#406020', '#303030'];
-    let c = 0;
-    colorTimer = setInterval(() => void xvfb.paint(colors[c++ % colors.length]!).catch(() => undefined), 1000);
+    content = startMovingContent(xvfb);
     await sleep(1500);
 
     const stats: NativeVideoStats[] = [];
@@ -91,8 +82,7 @@ async function main(): Promise<void> {
       `${WIDTH}x${HEIGHT}@${FPS} ${started.encoder}: capture ${result.captureMs.median} ms, convert ${result.convertMs.median} ms, encode ${result.encodeMs.median} ms (median), ${result.captureFps.median} fps, CPU ${result.cpuPercentOfOneCore}% of one core, ${result.sentMbps} Mb/s`,
     );
   } finally {
-    clearInterval(colorTimer);
-    for (const child of clients) child.kill('SIGTERM');
+    content?.stop();
     await receiver.close();
     await xvfb.stop();
   }

@@ -2,8 +2,7 @@
 // same captured frames: one VideoSession, phases alternating H.264 only / H.264 + VP8
 // (setVp8Enabled), 1280x720@30 on Xvfb with moving content.
 // Run: npx tsx bench/vp8.bench.ts   (prints JSON, then a one-line summary)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { report, summarize } from './benchLib.js';
+import { report, startMovingContent, summarize } from './benchLib.js';
 import { loadNative, type NativeVideoStats } from '../test/helpers/native.js';
 import { createSocket } from 'node:dgram';
 import { startXvfb } from '../test/helpers/xvfb.js';
@@ -28,21 +27,14 @@ interface Phase {
 async function main(): Promise<void> {
   const native = loadNative();
   const xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
-  const env = { ...process.env, DISPLAY: xvfb.display };
-  const clients: ChildProcess[] = [];
-  let colorTimer: NodeJS.Timeout | undefined;
+  let content: { stop(): void } | undefined;
   // A plain sink: both SSRCs arrive on it (the H.264 test receiver would choke on VP8).
   const receiver = createSocket('udp4');
   receiver.on('message', () => undefined);
   await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
   const receiverPort = receiver.address().port;
   try {
-    // The same moving content as capture-encode.bench.ts.
-    clients.push(spawn('xterm', ['-geometry', '160x24+0+0', '-e', 'top', '-d', '0.2'], { env, stdio: 'ignore' }));
-    clients.push(spawn('xterm', ['-geometry', '100x20+200+380', '-e', 'sh', '-c', 'while :; do date +%s.%N; ls -l /usr/lib | head -40; sleep 0.05; done'], { env, stdio: 'ignore' }));
-    const colors = ['#204060', '#602040', '#406020', '#303030'];
-    let c = 0;
-    colorTimer = setInterval(() => void xvfb.paint(colors[c++ % colors.length]!).catch(() => undefined), 1000);
+    content = startMovingContent(xvfb);
     await sleep(1500);
 
     const stats: NativeVideoStats[] = [];
@@ -136,8 +128,7 @@ async function main(): Promise<void> {
         `VP8 encode ${result.h264AndVp8.vp8EncodeMs.median} ms median, ${result.h264AndVp8.vp8Mbps} Mb/s`,
     );
   } finally {
-    clearInterval(colorTimer);
-    for (const child of clients) child.kill('SIGTERM');
+    content?.stop();
     receiver.close();
     await xvfb.stop();
   }

@@ -1,5 +1,7 @@
 #include "rtp/rtcp.h"
 
+#include "common/media_clock.h"
+
 #include <cstring>
 
 namespace deskcast {
@@ -55,6 +57,19 @@ size_t buildSenderReport(const SenderReport& sr, std::string_view cname, uint8_t
   // Null item terminating the list plus padding to the next 32-bit boundary (all zeros).
   memset(p + 10 + cname.size(), 0, sdesSize - 10 - cname.size());
   return total;
+}
+
+size_t buildSenderReportAt(int64_t nowNs, uint32_t clockRate, uint32_t rtpOffset, uint32_t ssrc,
+                           uint32_t packetCount, uint32_t octetCount, std::string_view cname,
+                           uint8_t* out, size_t capacity) noexcept {
+  const MediaClock& clock = MediaClock::instance();
+  SenderReport sr;
+  sr.ssrc = ssrc;
+  sr.ntpTimestamp = clock.ntpTimestamp(nowNs);
+  sr.rtpTimestamp = clock.rtpTimestamp(nowNs, clockRate, rtpOffset);
+  sr.packetCount = packetCount;
+  sr.octetCount = octetCount;
+  return buildSenderReport(sr, cname, out, capacity);
 }
 
 FeedbackSummary parseCompound(const uint8_t* data, size_t size, uint32_t ourSsrc) noexcept {

@@ -32,6 +32,12 @@ struct SenderReport {
 size_t buildSenderReport(const SenderReport& sr, std::string_view cname, uint8_t* out,
                          size_t capacity) noexcept;
 
+// buildSenderReport() for a stream timed by the process-wide MediaClock, at `nowNs`: the NTP
+// time and the stream's RTP time (`clockRate`, `rtpOffset`) of that same instant.
+size_t buildSenderReportAt(int64_t nowNs, uint32_t clockRate, uint32_t rtpOffset, uint32_t ssrc,
+                           uint32_t packetCount, uint32_t octetCount, std::string_view cname,
+                           uint8_t* out, size_t capacity) noexcept;
+
 // What a received compound RTCP packet asks of the media sender `ourSsrc`.
 struct FeedbackSummary {
   bool malformed = false;        // the whole datagram was rejected (RFC 3550 §A.2 checks)

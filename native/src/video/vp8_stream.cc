@@ -115,15 +115,9 @@ void Vp8Stream::maybeSendSenderReport(int64_t nowNs, bool urgent, UdpSocket& soc
   if (!encoder_ || rtpPacketCount_ == 0) return;
   if (!urgent && nowNs - lastSenderReportNs_ < kSenderReportIntervalNs) return;
   lastSenderReportNs_ = nowNs;
-  const MediaClock& clock = MediaClock::instance();
-  rtcp::SenderReport sr;
-  sr.ssrc = config_.ssrc;
-  sr.ntpTimestamp = clock.ntpTimestamp(nowNs);
-  sr.rtpTimestamp = clock.rtpTimestamp(nowNs, MediaClock::kVideoClockRate, rtpTimestampOffset_);
-  sr.packetCount = rtpPacketCount_;
-  sr.octetCount = rtpOctetCount_;
   uint8_t buffer[rtcp::kMaxCnameLength + 64];
-  size_t size = rtcp::buildSenderReport(sr, config_.cname, buffer, sizeof buffer);
+  const size_t size = rtcp::buildSenderReportAt(nowNs, MediaClock::kVideoClockRate, rtpTimestampOffset_, config_.ssrc,
+                                                rtpPacketCount_, rtpOctetCount_, config_.cname, buffer, sizeof buffer);
   if (size != 0 && socket.send(buffer, size) != 0) sendErrors_++;
 }
 
