@@ -8,12 +8,9 @@ import { VideoBridge, type VideoStatus } from './video/VideoBridge.js';
 import { CaptureOnDemand } from './video/CaptureOnDemand.js';
 import { Capacity } from './capacity/Capacity.js';
 import { resolveUpstream } from './capacity/UpstreamBandwidth.js';
-import type { CapacityStatus } from '../shared/protocol.js';
 import { DesktopClipboard } from './control/DesktopClipboard.js';
-import type { DesktopInput } from './control/DesktopInput.js';
+import { describeDesktop, openDesktopInput } from './control/openDesktopInput.js';
 import { RemoteControl } from './control/RemoteControl.js';
-import { WaylandDesktopInput } from './control/WaylandDesktopInput.js';
-import { X11DesktopInput } from './control/X11DesktopInput.js';
 import { Desktop } from './desktop/Desktop.js';
 import { aggregateHealth } from './health/health.js';
 import { createHttpApp } from './http/httpApp.js';
@@ -57,21 +54,6 @@ function viewerStatus(st: VideoStatus): Notifications['broadcast.status'] {
   return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
 }
 
-/** The desktop's input for remote control; when it cannot open, control is unavailable and health says why. */
-async function openDesktopInput(desktop: Desktop, policy: string): Promise<{ input: DesktopInput | undefined; reason: string }> {
-  if (policy === 'off') return { input: undefined, reason: 'remote control is off (--control off)' };
-  // The same desktop the capture prefers: the Wayland compositor when there is one.
-  const target = desktop.wayland && desktop.capture !== 'x11' ? `Wayland display ${desktop.wayland.socket}` : `X display ${desktop.display}`;
-  try {
-    if (desktop.wayland && desktop.capture !== 'x11') return { input: await WaylandDesktopInput.open(desktop.wayland), reason: '' };
-    return { input: await X11DesktopInput.open(desktop.display), reason: '' };
-  } catch (err) {
-    const reason = `cannot inject input into ${target}: ${(err as Error).message}`;
-    log.error(`${reason}. The broadcast goes on view-only.`);
-    return { input: undefined, reason };
-  }
-}
-
 /**
  * The composition root: every module is created here, in order, with its settings and the few
  * modules it needs, and registered on one shutdown stack (closed newest first).
@@ -79,14 +61,16 @@ async function openDesktopInput(desktop: Desktop, policy: string): Promise<{ inp
 export class DeskcastServer {
   readonly token: string;
   readonly adminToken: string;
+  /** The X display captured, or `wayland:<socket>` for a compositor. */
   readonly display: string;
+  /** "X display :1" / "Wayland display /run/user/1000/wayland-1", for the log. */
+  readonly desktopName: string;
   readonly viewerUrl: string;
   readonly adminUrl: string;
   readonly port: number;
   readonly #media: MediaCluster;
-  readonly #capture: VideoBridge;
+  readonly #video: VideoBridge;
   readonly #audio: AudioModule;
-  readonly #taps: Taps;
   readonly #stack: ShutdownStack;
 
   static async create(options: DeskcastServerOptions): Promise<DeskcastServer> {
@@ -136,7 +120,7 @@ export class DeskcastServer {
       );
       const vp8 = s.codecs === 'h264,vp8' ? { ssrc: randomInt(1, 2 ** 31), payloadType: VP8_PAYLOAD_TYPE } : undefined;
       const videoSpec = { kind: 'video' as const, ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO_PAYLOAD_TYPE, cname, vp8 };
-      const capture = stack.push(
+      const video = stack.push(
         'capture',
         await VideoBridge.start({
           display: desktop.display,
@@ -167,23 +151,18 @@ export class DeskcastServer {
         }),
       );
       media.on('ingestMoved', (endpoint) => {
-        if (endpoint.kind === 'video') capture.setDestination(endpoint.host, endpoint.port);
+        if (endpoint.kind === 'video') video.setDestination(endpoint.host, endpoint.port);
         else audio.setDestination(endpoint.host, endpoint.port);
       });
 
       const admission = new AdmissionPolicy({ maxViewers: s.maxViewers });
-      let capacity: Capacity | undefined = undefined;
       const audience = stack.push(
         'viewers',
-        new Audience({
-          media,
-          admission,
-          status: () => viewerStatus(capture.status),
-          capacity: () => capacity!.admissionInputs(),
-          beforeConsume: () => capture.whenStarted(),
-        }),
+        new Audience({ media, admission, status: () => viewerStatus(video.status), beforeConsume: () => video.whenStarted() }),
       );
-      capacity = stack.push(
+      video.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
+      audience.on('vp8ViewersChanged', (count) => video.setVp8Viewers(count));
+      const capacity = stack.push(
         'capacity',
         new Capacity({
           upstream,
@@ -200,32 +179,19 @@ export class DeskcastServer {
         }),
       );
       log.info(capacity.summary());
-      const capacityControl = {
-        status: (): CapacityStatus => capacity.status(),
-        setMaxViewers: (maxViewers: number): CapacityStatus => {
-          admission.maxViewers = maxViewers;
-          capacity.changed();
-          return capacity.status();
-        },
-      };
-      capture.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
+
       // Capture runs while someone watches or a tap (stream client, screenshot, recording) holds it.
       const tapDemand = new CaptureDemand();
       const onDemand = stack.push(
         'capture on demand',
-        new CaptureOnDemand({
-          capture,
-          alwaysOn: s.alwaysOn,
-          graceMs: s.idleGrace * 1000,
-          watching: () => audience.viewerCount + tapDemand.count,
-        }),
+        new CaptureOnDemand({ capture: video, alwaysOn: s.alwaysOn, graceMs: s.idleGrace * 1000, watching: () => audience.viewerCount + tapDemand.count }),
       );
       audience.on('viewerConnected', () => onDemand.prewarm());
       audience.on('viewersChanged', () => onDemand.update());
       tapDemand.on('changed', () => onDemand.update());
-      audience.on('vp8ViewersChanged', (count) => capture.setVp8Viewers(count));
 
-      const { input, reason: inputUnavailable } = await openDesktopInput(desktop, s.control);
+      const captured = desktop.captured(video.status.backend);
+      const { input, reason: inputUnavailable } = await openDesktopInput(captured, s.control);
       const control = stack.push(
         'remote control',
         new RemoteControl({
@@ -234,9 +200,9 @@ export class DeskcastServer {
           input,
           unavailableReason: inputUnavailable,
           clipboard: new DesktopClipboard(desktop.display),
-          screenSize: () => capture.status,
+          screenSize: () => video.status,
           audience,
-          capacity: capacityControl,
+          capacity,
         }),
       );
 
@@ -244,7 +210,7 @@ export class DeskcastServer {
         'taps',
         await Taps.create({
           media,
-          capture,
+          capture: video,
           demand: tapDemand,
           viewerCount: () => audience.viewerCount,
           socketPath: s.captureSocket,
@@ -261,11 +227,11 @@ export class DeskcastServer {
         tokens,
         clientDir: join(projectRoot, 'dist', 'client'),
         health: () => ({
-          ...aggregateHealth({ desktop, capture, audio, control, capacity }),
+          ...aggregateHealth({ desktop, capture: video, audio, control, capacity }),
           viewers: audience.viewerCount,
           maxViewers: admission.maxViewers,
           capacity: capacity.status(),
-          capture: capture.status,
+          capture: video.status,
           audio: audio.status,
           recording: taps.recorder.current()?.name ?? null,
           workers: media.workerPids.length,
@@ -293,14 +259,14 @@ export class DeskcastServer {
       return new DeskcastServer({
         token,
         adminToken,
-        display: desktop.wayland && desktop.capture !== 'x11' ? `wayland:${desktop.wayland.socket}` : desktop.display,
+        display: captured.kind === 'wayland' ? `wayland:${captured.wayland.socket}` : captured.display,
+        desktopName: describeDesktop(captured),
         viewerUrl: `${origin}/?t=${token}`,
         adminUrl: `${origin}/?t=${adminToken}`,
         port: web.port,
         media,
-        capture,
+        video,
         audio,
-        taps,
         stack,
       });
     } catch (err) {
@@ -313,48 +279,48 @@ export class DeskcastServer {
     token: string;
     adminToken: string;
     display: string;
+    desktopName: string;
     viewerUrl: string;
     adminUrl: string;
     port: number;
     media: MediaCluster;
-    capture: VideoBridge;
+    video: VideoBridge;
     audio: AudioModule;
-    taps: Taps;
     stack: ShutdownStack;
   }) {
     this.token = parts.token;
     this.adminToken = parts.adminToken;
     this.display = parts.display;
+    this.desktopName = parts.desktopName;
     this.viewerUrl = parts.viewerUrl;
     this.adminUrl = parts.adminUrl;
     this.port = parts.port;
     this.#media = parts.media;
-    this.#capture = parts.capture;
+    this.#video = parts.video;
     this.#audio = parts.audio;
-    this.#taps = parts.taps;
     this.#stack = parts.stack;
   }
 
+  // Read-outs for tests and benchmarks (the running server reports through /healthz and /metrics).
+
+  /** For tests: the mediasoup worker PIDs, by worker index. */
   get workerPids(): number[] {
     return this.#media.workerPids;
   }
 
-  /** CPU ms each mediasoup worker has used (mediasoup's getResourceUsage), by worker index. */
+  /** For benchmarks: CPU ms each mediasoup worker has used (mediasoup's getResourceUsage), by worker index. */
   workerCpuMs(): Promise<number[]> {
     return this.#media.workerCpuMs();
   }
 
+  /** For tests: the video pipeline's state, as /healthz reports it. */
   get captureStatus(): VideoStatus {
-    return this.#capture.status;
+    return this.#video.status;
   }
 
+  /** For tests: the audio pipeline's state, as /healthz reports it. */
   get audioStatus(): AudioStatus {
     return this.#audio.status;
-  }
-
-  /** Screenshots, the raw stream and recordings (the capture-bridge socket and /api use it). */
-  get taps(): Taps {
-    return this.#taps;
   }
 
   close(): Promise<void> {

@@ -2,7 +2,7 @@
 import { DeskcastServer } from './DeskcastServer.js';
 import { repairAudio } from './audio/repairAudio.js';
 import { helpText, parseSettings, SettingsError } from './settings/parseSettings.js';
-import { createLogger, setLogLevel } from './util/logger.js';
+import { createLogger, logLevelShows, setLogLevel } from './util/logger.js';
 
 const log = createLogger('main');
 
@@ -23,14 +23,14 @@ async function main(): Promise<number> {
   }
   setLogLevel(settings.logLevel);
   if (settings.repair) {
-    const result = await repairAudio();
+    const result = await repairAudio({ server: settings.pulseServer || undefined, cookie: settings.pulseCookie || undefined });
     process.stdout.write(`${result.summary}\n`);
     return result.problems.length > 0 ? 1 : 0;
   }
 
   const server = await DeskcastServer.create({ settings });
   process.stdout.write(`\nViewer link: ${server.viewerUrl}\nAdmin link:  ${server.adminUrl}  (keep it to yourself: it grants control)\n\n`);
-  log.info(`capturing display ${server.display}; health at /healthz, metrics at /metrics; Ctrl+C stops`);
+  log.info(`capturing ${server.desktopName}; health at /healthz, metrics at /metrics; Ctrl+C stops`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

@@ -24,7 +24,7 @@ const log = createLogger('audio');
 
 export const MIX_SINK_PREFIX = 'deskcast_mix_';
 
-export function mixSinkName(pid: number): string {
+function mixSinkName(pid: number): string {
   return `${MIX_SINK_PREFIX}${pid}`;
 }
 

@@ -72,9 +72,8 @@ export function pulseEnv(connection: PulseConnection = {}): NodeJS.ProcessEnv {
 
 /** Human label of the server for messages. */
 export function serverLabel(connection: PulseConnection = {}): string {
+  // --pulse-server already carries $PULSE_SERVER (the settings table reads it).
   if (connection.server) return `at ${connection.server}`;
-  const env = process.env['PULSE_SERVER'];
-  if (env) return `at ${env} (from PULSE_SERVER)`;
   return 'at its default address ($XDG_RUNTIME_DIR/pulse/native)';
 }
 

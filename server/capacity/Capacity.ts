@@ -3,7 +3,7 @@ import type { CapacityStatus } from '../../shared/protocol.js';
 import { registry } from '../metrics/registry.js';
 import type { ModuleHealth } from '../health/health.js';
 import { createLogger } from '../util/logger.js';
-import type { AdmissionPolicy, AdmissionRequest } from '../viewers/AdmissionPolicy.js';
+import type { AdmissionPolicy } from '../viewers/AdmissionPolicy.js';
 import {
   cpuViewers,
   DEFAULT_CPU_PER_VIEWER,
@@ -83,10 +83,11 @@ export class Capacity {
     this.#publish();
   }
 
-  /** What AdmissionPolicy.decide needs from capacity. */
-  admissionInputs(): Pick<AdmissionRequest, 'limits' | 'saturated'> {
-    const { upstream, cpu } = this.#limits();
-    return { limits: { upstream, cpu }, saturated: this.#saturated || undefined };
+  /** The admin changes --max-viewers at run time (viewers already in stay). */
+  setMaxViewers(maxViewers: number): CapacityStatus {
+    this.#o.admission.maxViewers = maxViewers;
+    this.changed();
+    return this.status();
   }
 
   status(): CapacityStatus {
@@ -199,7 +200,10 @@ export class Capacity {
     }
   }
 
+  /** Hands the limits to admission and the figures to /metrics. */
   #publish(): void {
+    const { upstream, cpu } = this.#limits();
+    this.#o.admission.setMeasured({ limits: { upstream, cpu }, saturated: this.#saturated || undefined });
     const s = this.status();
     metrics.cap.set(s.cap);
     for (const [limit, value] of [['max-viewers', s.limits.maxViewers], ['upstream', s.limits.upstream], ['cpu', s.limits.cpu]] as const) {

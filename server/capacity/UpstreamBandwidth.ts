@@ -48,7 +48,7 @@ export function capacityFile(configDir: string): string {
 }
 
 /** Reads capacity.json: undefined when absent; a corrupt file is logged and ignored (measured again). */
-export function readPreflightRecord(path: string): PreflightRecord | undefined {
+function readPreflightRecord(path: string): PreflightRecord | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -136,7 +136,7 @@ const CHUNK = randomBytes(64 * 1024); // incompressible
  * server's response (which comes after it read every byte, so kernel buffers do not inflate it).
  * Self-signed certificates are accepted: the bytes are random and nothing secret is sent but the URL.
  */
-export async function measureUpload(url: string, seconds: number, progress: (line: string) => void): Promise<number> {
+async function measureUpload(url: string, seconds: number, progress: (line: string) => void): Promise<number> {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -38,6 +38,9 @@ export interface WaylandTarget {
   keyboardLayout: string;
 }
 
+/** The desktop the capture actually reached: input goes to the same one. */
+export type CapturedDesktop = { kind: 'x11'; display: string } | { kind: 'wayland'; wayland: WaylandTarget };
+
 /** A socket name resolved against the runtime dir, so the native side never reads the environment. */
 function waylandSocketPath(name: string, runtimeDir: string): string {
   if (!name || isAbsolute(name) || !runtimeDir) return name;
@@ -121,6 +124,15 @@ export class Desktop {
     pulse?.on('restarted', () => {
       this.#pulseFailure = '';
     });
+  }
+
+  /**
+   * The desktop behind a capture backend (VideoStatus.backend): with `--capture auto` the native
+   * side may fall back from the compositor to the X display, and input must follow it there.
+   */
+  captured(backend: string): CapturedDesktop {
+    if (backend !== 'x11' && this.wayland) return { kind: 'wayland', wayland: this.wayland };
+    return { kind: 'x11', display: this.display };
   }
 
   /** The embedded sound server's capture source, if there is one. */

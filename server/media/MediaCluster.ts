@@ -86,10 +86,6 @@ export class MediaCluster extends EventEmitter<MediaClusterEvents> {
     this.#slots = new Array<WorkerSlot | undefined>(options.workerCount).fill(undefined);
   }
 
-  get workerCount(): number {
-    return this.#slots.length;
-  }
-
   get workerPids(): number[] {
     return this.#slots.flatMap((s) => (s ? [s.worker.pid] : []));
   }

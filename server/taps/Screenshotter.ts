@@ -68,7 +68,7 @@ export class Screenshotter {
 }
 
 /** Decodes one H.264 access unit (Annex B, with SPS/PPS) into a PNG with ffmpeg. */
-export function decodeToPng(accessUnit: Buffer, ffmpeg = 'ffmpeg'): Promise<Buffer> {
+function decodeToPng(accessUnit: Buffer, ffmpeg = 'ffmpeg'): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'], {
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -75,7 +75,7 @@ function text(id: number, s: string): Buffer {
 }
 
 /** AVCDecoderConfigurationRecord (ISO 14496-15) from one SPS and one PPS. */
-export function avcDecoderConfig(sps: Buffer, pps: Buffer): Buffer {
+function avcDecoderConfig(sps: Buffer, pps: Buffer): Buffer {
   const len = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([1, sps[1]!, sps[2]!, sps[3]!, 0xff, 0xe1]), len(sps.length), sps, Buffer.from([1]), len(pps.length), pps]);
 }

@@ -8,6 +8,11 @@ export function setLogLevel(level: LogLevel): void {
   threshold = order[level];
 }
 
+/** Whether messages of `level` are shown now (e.g. stack traces only with --log-level debug). */
+export function logLevelShows(level: LogLevel): boolean {
+  return threshold <= order[level];
+}
+
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;

@@ -6,9 +6,9 @@ export interface AdmissionRequest {
   admitted: number;
   /** Load per worker now (viewers), by worker index; only workers able to take viewers are listed. */
   workerLoads: ReadonlyMap<number, number>;
-  /** Viewers the upstream and the workers' CPU carry (from server/capacity). Absent: no limit. */
+  /** Viewers the upstream and the workers' CPU carry. Absent: the capacity module's last figures, else no limit. */
   limits?: { upstream: number; cpu: number };
-  /** Set while the live guard sees the uplink saturated: why. New viewers wait. */
+  /** Set while the live guard sees the uplink saturated: why. New viewers wait. Absent: the capacity module's verdict. */
   saturated?: string;
 }
 
@@ -17,7 +17,7 @@ export type AdmissionDecision =
   | { admit: false; reason: 'full' | 'saturated' | 'no-worker'; message: string; binding?: BindingLimit };
 
 /** The text a viewer over the cap sees (the page retries by itself). */
-export function fullMessage(watching: number, cap: number): string {
+function fullMessage(watching: number, cap: number): string {
   return `The host is full (${watching} of ${cap} watching). You'll join automatically when a place frees.`;
 }
 
@@ -28,6 +28,8 @@ export function fullMessage(watching: number, cap: number): string {
  */
 export class AdmissionPolicy {
   #maxViewers: number;
+  /** The capacity module's latest limits and guard verdict; a request may bring its own. */
+  #measured: Pick<AdmissionRequest, 'limits' | 'saturated'> = {};
 
   constructor(options: { maxViewers: number }) {
     this.#maxViewers = options.maxViewers;
@@ -43,13 +45,19 @@ export class AdmissionPolicy {
     this.#maxViewers = value;
   }
 
+  /** The capacity module publishes what the upstream and CPU carry after each sample. */
+  setMeasured(measured: Pick<AdmissionRequest, 'limits' | 'saturated'>): void {
+    this.#measured = { ...measured };
+  }
+
   /** The cap in force for these limits and which limit binds. */
   cap(limits: AdmissionRequest['limits']): { cap: number; binding: BindingLimit } {
     const inf = Number.MAX_SAFE_INTEGER;
     return capInForce({ maxViewers: this.#maxViewers, upstream: limits?.upstream ?? inf, cpu: limits?.cpu ?? inf });
   }
 
-  decide(request: AdmissionRequest): AdmissionDecision {
+  decide(admission: AdmissionRequest): AdmissionDecision {
+    const request = { ...this.#measured, ...admission };
     const { cap, binding } = this.cap(request.limits);
     if (request.admitted >= cap) {
       return { admit: false, reason: 'full', binding, message: fullMessage(request.admitted, cap) };

@@ -4,7 +4,7 @@ import type { ConsumerDescription, Notifications, RequestIn, RequestMethod, Resp
 import type { MediaCluster } from '../media/MediaCluster.js';
 import { mediaMetrics } from '../media/mediaMetrics.js';
 import { createLogger } from '../util/logger.js';
-import type { AdmissionPolicy, AdmissionRequest } from './AdmissionPolicy.js';
+import type { AdmissionPolicy } from './AdmissionPolicy.js';
 import { RequestError } from './RequestError.js';
 import { Viewer, type ViewerConnection } from './Viewer.js';
 import { ViewerRegistry } from './ViewerRegistry.js';
@@ -26,8 +26,6 @@ export interface AudienceOptions {
   admission: AdmissionPolicy;
   /** The broadcast status a viewer is sent when it joins. */
   status: () => Notifications['broadcast.status'];
-  /** Limits from measured capacity and the live guard (server/capacity); absent: --max-viewers only. */
-  capacity?: () => Pick<AdmissionRequest, 'limits' | 'saturated'>;
   /** Waited for before consumers are made (capture starting for the first viewer replaces the stream). */
   beforeConsume?: () => Promise<void>;
 }
@@ -134,7 +132,6 @@ export class Audience extends EventEmitter<AudienceEvents> {
     const decision = this.#options.admission.decide({
       admitted: this.#registry.admittedCount - (this.#registry.isAdmitted(viewer) ? 1 : 0),
       workerLoads: this.#registry.workerLoads(media.availableWorkers(), viewer),
-      ...this.#options.capacity?.(),
     });
     if (!decision.admit) {
       viewerMetrics.refused.inc({ reason: decision.binding ?? decision.reason });

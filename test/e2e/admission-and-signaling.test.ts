@@ -6,6 +6,7 @@ import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import { wrongTokenMessage } from '../../shared/protocol.js';
 import { framesDecoded, instrumentPeerConnections, launchChromium, openLiveViewer, waitFor } from '../helpers/browser.js';
 import { paintRoot, startDeskcast, viewerUrl } from '../helpers/deskcast.js';
+import { insecureFetch } from '../helpers/https.js';
 
 const insecureAgent = new Agent({ rejectUnauthorized: false });
 
@@ -24,14 +25,8 @@ function request(socket: Socket, method: unknown, data: unknown): Promise<{ ok: 
 }
 
 async function httpsGet(server: DeskcastServer, path: string): Promise<{ status: number; body: string }> {
-  const { get } = await import('node:https');
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port: server.port, path, agent: insecureAgent }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
+  const res = await insecureFetch(`https://127.0.0.1:${server.port}${path}`);
+  return { status: res.status, body: await res.text() };
 }
 
 describe('admission, signaling input and metrics (real server, --max-viewers 2)', () => {

@@ -1,11 +1,11 @@
 // Bandwidth for real: the server runs in a network namespace whose egress (the server's upstream)
 // is shaped to 10 Mb/s with tc tbf; receivers (real ICE + DTLS-SRTP, node-datachannel) reach it
 // over a veth pair from this namespace.
-import { get } from 'node:https';
 import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PAYLOAD_BYTES, upstreamViewers } from '../../server/capacity/CapacityModel.js';
+import { insecureFetch } from '../helpers/https.js';
 import { createShapedNamespace, netnsUnavailableReason, type ShapedNamespace } from '../helpers/netns.js';
 import { connectReceiver, ReceiverRefused, type RtcReceiver } from '../helpers/rtcReceiver.js';
 
@@ -13,14 +13,8 @@ const RATE_MBIT = 10;
 const unavailable = await netnsUnavailableReason();
 if (unavailable) console.warn(`capacity-netns: skipped: ${unavailable}`);
 
-function getText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, { rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
+async function getText(url: string): Promise<string> {
+  return (await insecureFetch(url)).text();
 }
 
 async function getJson(url: string): Promise<Record<string, unknown>> {

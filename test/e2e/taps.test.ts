@@ -8,6 +8,7 @@ import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import type { RecordingInfo, RecordingList } from '../../shared/protocol.js';
 import { startDeskcast } from '../helpers/deskcast.js';
 import { NalType, nalType } from '../helpers/h264.js';
+import { insecureFetch } from '../helpers/https.js';
 import { dominantFrequency, playTone, sleep, startIsolatedPulse, waitFor, type IsolatedPulse, type Tone } from '../helpers/pulse.js';
 import {
   ask, decodeAudio, decodeFrames, decodesCleanly, ffprobe, near, openTap, pixel, pngSize, xClientCount, type Rgb,
@@ -53,15 +54,14 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
   let dir: string;
   let socketPath: string;
 
-  const api = (route: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> => {
+  const api = (route: string, init: { method?: string; token?: string | null } = {}): Promise<Response> => {
     const headers: Record<string, string> = {};
     const token = init.token === undefined ? server.adminToken : init.token;
     if (token !== null) headers['authorization'] = `Bearer ${token}`;
-    return fetch(`https://127.0.0.1:${server.port}/api${route}`, { ...init, headers });
+    return insecureFetch(`https://127.0.0.1:${server.port}/api${route}`, { method: init.method, headers });
   };
 
   beforeAll(async () => {
-    process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0'; // the test server's self-signed certificate
     dir = await mkdtemp(path.join(tmpdir(), 'dc-taps-'));
     socketPath = path.join(dir, 'capture.sock');
     xvfb = await startXvfb({ width: W, height: H });
@@ -211,7 +211,7 @@ describe('taps: screenshots, raw stream and recordings from the one capture', ()
     expect(((await none.json()) as { error: string }).error).toMatch(/admin token/);
     const viewer = await api('/recordings', { token: server.token });
     expect(viewer.status).toBe(403);
-    const query = await fetch(`https://127.0.0.1:${server.port}/api/recordings?t=${server.adminToken}`);
+    const query = await insecureFetch(`https://127.0.0.1:${server.port}/api/recordings?t=${server.adminToken}`);
     expect(query.status).toBe(200);
     expect((await api('/recordings/..%2F..%2Fetc%2Fpasswd')).status).toBe(400);
     expect((await api('/recordings/nothing-here.mkv')).status).toBe(404);

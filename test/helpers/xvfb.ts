@@ -15,6 +15,8 @@ export interface XvfbOptions {
   extraArgs?: string[];
   /** How long to wait for the server to answer xdpyinfo (ms). */
   readyTimeoutMs?: number;
+  /** This display number (e.g. to bring a stopped server back); default: a free one. */
+  displayNumber?: number;
 }
 
 export interface XvfbServer {
@@ -109,8 +111,8 @@ export async function startXvfb(options: XvfbOptions = {}): Promise<XvfbServer> 
   const height = options.height ?? 720;
   const depth = options.depth ?? 24;
   let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const displayNumber = pickFreeDisplayNumber();
+  for (let attempt = 0; attempt < (options.displayNumber === undefined ? 5 : 1); attempt++) {
+    const displayNumber = options.displayNumber ?? pickFreeDisplayNumber();
     const display = `:${displayNumber}`;
     // -noreset: otherwise the server resets (and forgets e.g. xsetroot's colour) whenever its
     // last client disconnects.
