@@ -17,7 +17,7 @@ export interface AudioBridgeOptions {
 }
 
 export interface AudioStatus {
-  state: 'off' | 'connecting' | 'connected' | 'disconnected' | 'failed';
+  state: 'off' | 'connecting' | 'connected' | 'disconnected';
   /** Why audio is not flowing (empty when connected). */
   reason: string;
   source: string;
@@ -80,11 +80,6 @@ export class AudioBridge {
         break;
       case 'stats':
         audioMetrics.bytesSent.set(event.bytesSent);
-        break;
-      case 'error':
-        log.error(`audio stopped: ${event.message} [${event.code}]; the broadcast goes on without sound`);
-        this.#status = { ...this.#status, state: 'failed', reason: event.message };
-        this.#publish();
         break;
       case 'log':
         (event.level === 'warn' ? log.warn : log.info)(event.message);

@@ -100,7 +100,10 @@ export const audioStatsSchema = object(
   strict,
 );
 
-/** `AudioSession`'s events: connection state with the reason, stats about once a second, a fatal error, log lines. */
+/**
+ * `AudioSession`'s events: connection state with the reason, stats about once a second, log lines.
+ * No error event: nothing after start() is fatal to it (it reconnects to the sound server by itself).
+ */
 export const audioEventSchema = variant('type', {
   state: object(
     {
@@ -113,7 +116,6 @@ export const audioEventSchema = variant('type', {
     strict,
   ),
   stats: audioStatsSchema,
-  error: errorEvent,
   log: logEvent,
 });
 
