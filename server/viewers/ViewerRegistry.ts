@@ -31,6 +31,7 @@ export class ViewerRegistry {
     return this.#admitted.size;
   }
 
+  /** For tests: connections authenticated but not (yet) admitted. */
   get connectingCount(): number {
     return this.#connecting.size;
   }
