@@ -57,18 +57,17 @@ function viewerStatus(st: VideoStatus): Notifications['broadcast.status'] {
   return { encoder: st.encoder, width: st.width, height: st.height, fps: st.fps };
 }
 
-/** The desktop's input for remote control; when it cannot open, control is unavailable and health says why. */
-async function openDesktopInput(desktop: Desktop, policy: string): Promise<{ input: DesktopInput | undefined; reason: string }> {
-  if (policy === 'off') return { input: undefined, reason: 'remote control is off (--control off)' };
-  // The same desktop the capture prefers: the Wayland compositor when there is one.
-  const target = desktop.wayland && desktop.capture !== 'x11' ? `Wayland display ${desktop.wayland.socket}` : `X display ${desktop.display}`;
+/**
+ * Opens the desktop's input for remote control: the same desktop the capture prefers (the
+ * Wayland compositor when there is one). Rejects with what failed and on which display.
+ */
+async function openDesktopInput(desktop: Desktop): Promise<DesktopInput> {
+  const wayland = desktop.wayland && desktop.capture !== 'x11' ? desktop.wayland : undefined;
+  const target = wayland ? `Wayland display ${wayland.socket}` : `X display ${desktop.display}`;
   try {
-    if (desktop.wayland && desktop.capture !== 'x11') return { input: await WaylandDesktopInput.open(desktop.wayland), reason: '' };
-    return { input: await X11DesktopInput.open(desktop.display), reason: '' };
+    return wayland ? await WaylandDesktopInput.open(wayland) : await X11DesktopInput.open(desktop.display);
   } catch (err) {
-    const reason = `cannot inject input into ${target}: ${(err as Error).message}`;
-    log.error(`${reason}. The broadcast goes on view-only.`);
-    return { input: undefined, reason };
+    throw new Error(`cannot inject input into ${target}: ${(err as Error).message}`);
   }
 }
 
@@ -225,14 +224,13 @@ export class DeskcastServer {
       tapDemand.on('changed', () => onDemand.update());
       audience.on('vp8ViewersChanged', (count) => capture.setVp8Viewers(count));
 
-      const { input, reason: inputUnavailable } = await openDesktopInput(desktop, s.control);
+      // Under --control off the input is opened only if the admin turns control on.
       const control = stack.push(
         'remote control',
-        new RemoteControl({
+        await RemoteControl.create({
           policy: s.control,
           clipboardRead: s.clipboardRead,
-          input,
-          unavailableReason: inputUnavailable,
+          openInput: () => openDesktopInput(desktop),
           clipboard: new DesktopClipboard(desktop.display),
           screenSize: () => capture.status,
           audience,

@@ -39,9 +39,11 @@ export type ControlRequest = RequestIn<'control'> | RequestIn<'clipboard'> | Req
 export interface RemoteControlOptions {
   policy: ControlPolicy;
   clipboardRead: boolean;
-  /** The desktop's input; undefined when it could not be opened (`unavailableReason` says why). */
-  input: DesktopInput | undefined;
-  unavailableReason: string;
+  /**
+   * Opens the desktop's input; rejects with what went wrong and what to do. Called when the
+   * policy first allows control (at start, or when the admin turns control on), again after a failure.
+   */
+  openInput: () => Promise<DesktopInput>;
   clipboard: DesktopClipboard;
   /** Size of the captured screen, to map video coordinates to screen pixels. */
   screenSize: () => { width: number; height: number };
@@ -66,15 +68,26 @@ export class RemoteControl {
   readonly #connections = new Map<string, PerConnection>();
   readonly #heartbeatTimer: NodeJS.Timeout;
   #clipboardRead: boolean;
+  #input: DesktopInput | undefined;
+  #opening: Promise<DesktopInput | undefined> | undefined;
+  #unavailableReason = '';
+  #closed = false;
 
-  constructor(options: RemoteControlOptions) {
+  /** Opens the desktop's input at once unless the policy is `off` (then when the admin turns control on). */
+  static async create(options: RemoteControlOptions): Promise<RemoteControl> {
+    const control = new RemoteControl(options);
+    if (options.policy !== 'off') await control.#openInput();
+    return control;
+  }
+
+  private constructor(options: RemoteControlOptions) {
     this.#options = options;
     this.#clipboardRead = options.clipboardRead;
     this.#lease = new ControlLease({ policy: options.policy, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
     this.#lease.on('changed', ({ reason, previousHolder }) => {
       if (previousHolder !== undefined) {
         // Whatever the previous holder pressed must not stay pressed.
-        options.input?.releaseAll();
+        this.#releaseHeld();
         log.info(`viewer ${previousHolder} lost control (${reason})`);
       }
       if (this.#lease.holder && reason === 'granted') log.info(`viewer ${this.#lease.holder} has control`);
@@ -85,8 +98,6 @@ export class RemoteControl {
     this.#heartbeatTimer.unref();
     options.audience.on('viewerConnected', (viewer) => this.#attach(viewer));
     options.audience.on('viewersChanged', () => this.#pushAdminViewers());
-    // Nothing may be held down from a previous run of deskcast or a crashed controller.
-    options.input?.releaseAll();
   }
 
   get policy(): ControlPolicy {
@@ -95,7 +106,7 @@ export class RemoteControl {
 
   health(): ModuleHealth {
     if (this.#lease.policy === 'off') return { status: 'off', reason: 'remote control is off' };
-    if (!this.#options.input) return { status: 'degraded', reason: this.#options.unavailableReason };
+    if (!this.#input) return { status: 'degraded', reason: this.#unavailableReason || 'the desktop\'s input is being opened' };
     return { status: 'ok', reason: '' };
   }
 
@@ -105,9 +116,7 @@ export class RemoteControl {
     }
     switch (request.method) {
       case 'control.request': {
-        if (!this.#options.input && this.#lease.policy !== 'off') {
-          throw new RequestError('unavailable', `Remote control is not available: ${this.#options.unavailableReason}`);
-        }
+        if (this.#lease.policy !== 'off') await this.#requireInput();
         const result = this.#lease.request(viewer.id, viewer.role === 'admin');
         if (result.outcome === 'refused') throw new RequestError(result.code, result.message);
         return this.#stateFor(viewer);
@@ -131,6 +140,7 @@ export class RemoteControl {
         const target = this.#options.audience.viewer(request.data.viewerId);
         if (!target) throw new RequestError('bad-request', `admin.grantControl: no viewer "${request.data.viewerId}".`);
         if (this.#lease.policy === 'off') throw new RequestError('control-off', 'Remote control is off: set the policy to "request" or "free" first.');
+        await this.#requireInput();
         this.#lease.grant(target.id);
         return {};
       }
@@ -143,6 +153,14 @@ export class RemoteControl {
         }
         return {};
       case 'admin.setControlPolicy':
+        // Turning control on opens the desktop's input first: a policy that lets viewers ask
+        // while nothing can be injected would grant control that silently drops every key.
+        if (request.data.policy !== 'off' && !(await this.#openInput())) {
+          throw new RequestError(
+            'unavailable',
+            `The control policy stays "${this.#lease.policy}": ${this.#unavailableReason}. Fix that on the host, then set the policy again.`,
+          );
+        }
         log.info(`control policy: ${request.data.policy} (set by the admin)`);
         this.#lease.setPolicy(request.data.policy);
         return {};
@@ -185,7 +203,7 @@ export class RemoteControl {
       this.#reject(viewer, 'rate-limited', 'Too much input at once: some events were dropped.');
       return;
     }
-    const input = this.#options.input;
+    const input = this.#input;
     if (!input) return;
     this.#lease.heartbeat(viewer.id); // input proves the holder is alive as well
     controlMetrics.inputEvents.inc({ type: event.type });
@@ -200,10 +218,46 @@ export class RemoteControl {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#heartbeatTimer);
-    this.#options.input?.releaseAll();
-    this.#options.input?.close();
+    this.#input?.releaseAll();
+    this.#input?.close();
+    this.#input = undefined;
     this.#options.clipboard.close();
+  }
+
+  /** The desktop's input, opened now if it is not yet; undefined (reason logged, kept for health) when it cannot be. */
+  #openInput(): Promise<DesktopInput | undefined> {
+    if (this.#input) return Promise.resolve(this.#input);
+    this.#opening ??= this.#options.openInput().then(
+      (input) => {
+        this.#opening = undefined;
+        if (this.#closed) {
+          input.close();
+          return undefined;
+        }
+        this.#input = input;
+        this.#unavailableReason = '';
+        // Nothing may be held down from a crashed controller.
+        input.releaseAll();
+        return input;
+      },
+      (err: unknown) => {
+        this.#opening = undefined;
+        this.#unavailableReason = (err as Error)?.message ?? String(err);
+        log.error(`${this.#unavailableReason}. Remote control is unavailable; the broadcast goes on view-only.`);
+        return undefined;
+      },
+    );
+    return this.#opening;
+  }
+
+  async #requireInput(): Promise<void> {
+    if (!(await this.#openInput())) throw new RequestError('unavailable', `Remote control is not available: ${this.#unavailableReason}`);
+  }
+
+  #releaseHeld(): void {
+    this.#input?.releaseAll();
   }
 
   #inject(input: DesktopInput, event: Exclude<InputEvent, { type: 'heartbeat' }>): void {
