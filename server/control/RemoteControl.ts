@@ -31,8 +31,10 @@ const INPUT_RATE_PER_S = 1000;
 const INPUT_BURST = 2000;
 /** X's VoidSymbol: a raw key whose browser key names no keysym (the injector presses the keycode). */
 const VOID_SYMBOL = 0xffffff;
-/** At most one `input.rejected` notice per connection this often. */
+/** At most one `input.rejected` notice per connection and code this often. */
 const REJECT_NOTICE_INTERVAL_MS = 1000;
+
+type RejectCode = 'bad-request' | 'no-control' | 'rate-limited';
 
 export type ControlRequest = RequestIn<'control'> | RequestIn<'clipboard'> | RequestIn<'admin'>;
 
@@ -54,7 +56,8 @@ export interface RemoteControlOptions {
 
 interface PerConnection {
   bucket: TokenBucket;
-  lastRejectNotice: number;
+  /** When each rejection code was last told to this connection. */
+  lastRejectNotice: Map<RejectCode, number>;
 }
 
 /**
@@ -297,7 +300,7 @@ export class RemoteControl {
   }
 
   #attach(viewer: Viewer): void {
-    this.#connections.set(viewer.id, { bucket: new TokenBucket(INPUT_RATE_PER_S, INPUT_BURST), lastRejectNotice: 0 });
+    this.#connections.set(viewer.id, { bucket: new TokenBucket(INPUT_RATE_PER_S, INPUT_BURST), lastRejectNotice: new Map() });
     viewer.connection.notify('control.state', this.#stateFor(viewer));
     if (viewer.role === 'admin') viewer.connection.notify('admin.viewers', this.#adminViewers());
     viewer.once('close', () => {
@@ -310,11 +313,12 @@ export class RemoteControl {
     if (!this.#lease.holds(viewer.id)) throw new RequestError('no-control', 'Only the viewer in control can use the desktop\'s clipboard. Ask for control first.');
   }
 
-  #reject(viewer: Viewer, code: 'bad-request' | 'no-control' | 'rate-limited', message: string): void {
+  /** Tells the sender why its input was dropped: once a second per code, so a flood is not echoed, yet each kind of mistake is told. */
+  #reject(viewer: Viewer, code: RejectCode, message: string): void {
     const state = this.#connections.get(viewer.id);
     const now = Date.now();
-    if (!state || now - state.lastRejectNotice < REJECT_NOTICE_INTERVAL_MS) return;
-    state.lastRejectNotice = now;
+    if (!state || now - (state.lastRejectNotice.get(code) ?? -Infinity) < REJECT_NOTICE_INTERVAL_MS) return;
+    state.lastRejectNotice.set(code, now);
     viewer.connection.notify('input.rejected', { code, message });
   }
 
