@@ -19,6 +19,7 @@ import { ControlLease } from './ControlLease.js';
 import type { DesktopClipboard } from './DesktopClipboard.js';
 import type { DesktopInput } from './DesktopInput.js';
 import { controlMetrics } from './controlMetrics.js';
+import { HeldInput, keyId, type KeyEvent } from './HeldInput.js';
 import { keycodeForCode, keysymForKey, xButtonForDomButton } from './keysyms.js';
 import { TokenBucket } from './TokenBucket.js';
 
@@ -70,6 +71,8 @@ export class RemoteControl {
   readonly #lease: ControlLease;
   readonly #connections = new Map<string, PerConnection>();
   readonly #heartbeatTimer: NodeJS.Timeout;
+  /** What the holder has down on the desktop (released when control changes hands). */
+  readonly #held = new HeldInput();
   #clipboardRead: boolean;
   #input: DesktopInput | undefined;
   #opening: Promise<DesktopInput | undefined> | undefined;
@@ -201,9 +204,11 @@ export class RemoteControl {
       return;
     }
     const state = this.#connections.get(viewer.id);
-    if (state && !state.bucket.take()) {
+    // A release is never rate-limited: dropping a key-up would leave the key down. Only releases
+    // of something held pass free, so they cannot be used to flood.
+    if (state && !this.#held.letsGo(event) && !state.bucket.take()) {
       controlMetrics.inputDropped.inc({ reason: 'rate-limited' });
-      this.#reject(viewer, 'rate-limited', 'Too much input at once: some events were dropped.');
+      this.#reject(viewer, 'rate-limited', 'Too much input at once: some events were dropped. Send less than 1000 events a second.');
       return;
     }
     const input = this.#input;
@@ -260,6 +265,7 @@ export class RemoteControl {
   }
 
   #releaseHeld(): void {
+    this.#held.clear();
     this.#input?.releaseAll();
   }
 
@@ -275,23 +281,20 @@ export class RemoteControl {
         input.pointerMoveRelative(Math.round(event.dx), Math.round(event.dy));
         break;
       case 'button':
+        this.#held.button(event.button, event.down);
         input.button(xButtonForDomButton(event.button), event.down);
         break;
       case 'wheel':
         input.scroll(event.dx, event.dy);
         break;
-      case 'key': {
-        const keycode = keycodeForCode(event.code);
-        const keysym = keysymForKey(event.key, event.code);
-        // Text mode needs a character (a dead key types nothing by itself); raw mode a physical key.
-        if (event.mode === 'text' ? keysym === 0 : keycode === 0) return;
-        input.key({ id: event.code || event.key, keysym: keysym || VOID_SYMBOL, keycode, down: event.down, mode: event.mode });
+      case 'key':
+        for (const key of this.#held.keyEvents(event)) injectKey(input, key);
         break;
-      }
       case 'text':
         input.text(event.text);
         break;
       case 'releaseAll':
+        this.#held.clear();
         input.releaseAll();
         break;
       default:
@@ -358,6 +361,15 @@ export class RemoteControl {
     const list = this.#adminViewers();
     for (const viewer of this.#options.audience.connections()) if (viewer.role === 'admin') viewer.connection.notify('admin.viewers', list);
   }
+}
+
+/** One key event into the desktop: the character `key` names (text mode) or the physical key `code` names (raw mode). */
+function injectKey(input: DesktopInput, event: KeyEvent): void {
+  const keycode = keycodeForCode(event.code);
+  const keysym = keysymForKey(event.key, event.code);
+  // Text mode needs a character (a dead key types nothing by itself); raw mode a physical key.
+  if (event.mode === 'text' ? keysym === 0 : keycode === 0) return;
+  input.key({ id: keyId(event), keysym: keysym || VOID_SYMBOL, keycode, down: event.down, mode: event.mode });
 }
 
 function assertUnreachable(value: never): never {
