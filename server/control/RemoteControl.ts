@@ -78,6 +78,8 @@ export class RemoteControl {
   #opening: Promise<DesktopInput | undefined> | undefined;
   #unavailableReason = '';
   #closed = false;
+  /** Sub-pixel relative motion not yet sent (pointer lock at a video scale other than 1). */
+  #relativeRest = { dx: 0, dy: 0 };
 
   /** Opens the desktop's input at once unless the policy is `off` (then when the admin turns control on). */
   static async create(options: RemoteControlOptions): Promise<RemoteControl> {
@@ -266,6 +268,7 @@ export class RemoteControl {
 
   #releaseHeld(): void {
     this.#held.clear();
+    this.#relativeRest = { dx: 0, dy: 0 };
     this.#input?.releaseAll();
   }
 
@@ -277,9 +280,15 @@ export class RemoteControl {
         input.pointerMove(Math.floor((event.x * screen.width) / event.width), Math.floor((event.y * screen.height) / event.height));
         break;
       }
-      case 'pointerRelative':
-        input.pointerMoveRelative(Math.round(event.dx), Math.round(event.dy));
+      case 'pointerRelative': {
+        // Whole pixels now, the fraction with the next move: slow motion at a scale above 1 still moves.
+        const dx = this.#relativeRest.dx + event.dx;
+        const dy = this.#relativeRest.dy + event.dy;
+        const whole = { dx: Math.trunc(dx), dy: Math.trunc(dy) };
+        this.#relativeRest = { dx: dx - whole.dx, dy: dy - whole.dy };
+        if (whole.dx !== 0 || whole.dy !== 0) input.pointerMoveRelative(whole.dx, whole.dy);
         break;
+      }
       case 'button':
         this.#held.button(event.button, event.down);
         input.button(xButtonForDomButton(event.button), event.down);
