@@ -1,6 +1,7 @@
 #include "input/x11_input_injector.h"
 
 #include <X11/XKBlib.h>
+#include <X11/Xatom.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XTest.h>
 #include <X11/keysym.h>
@@ -27,6 +28,10 @@ namespace {
 constexpr int64_t kMinRebindIntervalNs = 1'000'000'000;
 constexpr int64_t kWarnIntervalNs = 5'000'000'000;
 constexpr uint8_t kShortcutMods = ControlMask | Mod1Mask | Mod4Mask;
+// Root-window property listing our temporary bindings as (keycode, keysym) pairs. It lives as
+// long as the X server does, so a deskcast killed without clean-up (SIGKILL, power loss of the
+// host process) leaves a note the next injector on that display reads to remove them.
+constexpr const char* kBindingsProperty = "_DESKCAST_INPUT_BINDINGS";
 
 KeymapSnapshot snapshotOf(XkbDescPtr desc) {
   KeymapSnapshot snap;
@@ -108,6 +113,8 @@ std::unique_ptr<X11InputInjector> X11InputInjector::open(const std::string& disp
   }
   std::unique_ptr<X11InputInjector> injector(new X11InputInjector(std::move(display), events));
   injector->xkbEventBase_ = xkbEventBase;
+  injector->bindingsAtom_ = XInternAtom(dpy, kBindingsProperty, False);
+  injector->removeLeftoverBindings();
   // Keymap changes (setxkbmap, our own bindings) mark the snapshot stale.
   XkbSelectEvents(dpy, XkbUseCoreKbd, XkbMapNotifyMask | XkbNewKeyboardNotifyMask,
                   XkbMapNotifyMask | XkbNewKeyboardNotifyMask);
@@ -299,8 +306,9 @@ int X11InputInjector::bindSpareKeycode(uint32_t keysym) {
   KeySym syms[2];
   size_t n = bindingSyms(bound, syms);
   XChangeKeyboardMapping(dpy_, chosen->keycode, static_cast<int>(n), syms, 1);
-  XSync(dpy_, False);  // the server applies it before we press the key
   chosen->keysym = static_cast<uint32_t>(syms[0]);
+  recordBindings();
+  XSync(dpy_, False);  // the server applies it before we press the key
   chosen->lastUse = ++useCounter_;
   chosen->lastUseNs = MediaClock::nowNs();
   int keycode = chosen->keycode;
@@ -318,8 +326,63 @@ void X11InputInjector::unbindSpareKeycodes() {
     changed = true;
   }
   if (changed) {
+    recordBindings();
     XSync(dpy_, False);
     keymapStale_ = true;
+  }
+}
+
+void X11InputInjector::recordBindings() {
+  std::vector<long> pairs;  // format 32 property data is passed as longs
+  for (const SpareKeycode& s : spares_) {
+    if (s.keysym == 0) continue;
+    pairs.push_back(s.keycode);
+    pairs.push_back(static_cast<long>(s.keysym));
+  }
+  if (pairs.empty()) {
+    XDeleteProperty(dpy_, root_, bindingsAtom_);
+  } else {
+    XChangeProperty(dpy_, root_, bindingsAtom_, XA_INTEGER, 32, PropModeReplace,
+                    reinterpret_cast<const unsigned char*>(pairs.data()),
+                    static_cast<int>(pairs.size()));
+  }
+}
+
+void X11InputInjector::removeLeftoverBindings() {
+  Atom type = None;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (XGetWindowProperty(dpy_, root_, bindingsAtom_, 0, 1024, True, XA_INTEGER, &type, &format,
+                         &count, &after, &data) != Success) {
+    return;
+  }
+  int removed = 0;
+  int minKeycode = 0, maxKeycode = 0;
+  XDisplayKeycodes(dpy_, &minKeycode, &maxKeycode);
+  if (type == XA_INTEGER && format == 32 && data != nullptr) {
+    const long* pairs = reinterpret_cast<const long*>(data);
+    for (unsigned long i = 0; i + 1 < count; i += 2) {
+      int keycode = static_cast<int>(pairs[i]);
+      KeySym keysym = static_cast<KeySym>(pairs[i + 1]);
+      if (keycode < minKeycode || keycode > maxKeycode || keysym == NoSymbol) continue;
+      int perCode = 0;
+      KeySym* syms = XGetKeyboardMapping(dpy_, static_cast<KeyCode>(keycode), 1, &perCode);
+      // Only if the keycode still carries that binding: a new keymap (setxkbmap) replaced it.
+      bool stillBound = syms != nullptr && perCode > 0 && syms[0] == keysym;
+      if (syms != nullptr) XFree(syms);
+      if (!stillBound) continue;
+      KeySym none = NoSymbol;
+      XChangeKeyboardMapping(dpy_, keycode, 1, &none, 1);
+      removed++;
+    }
+  }
+  if (data != nullptr) XFree(data);
+  if (removed > 0) {
+    XSync(dpy_, False);
+    events_.postLog(true, "input: removed " + std::to_string(removed) +
+                              " temporary keysym binding(s) left on the keymap by a deskcast "
+                              "that did not exit cleanly");
   }
 }
 

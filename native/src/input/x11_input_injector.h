@@ -74,6 +74,10 @@ class X11InputInjector final : public InputInjector {
   int bindSpareKeycode(uint32_t keysym);
   void touchSpare(int keycode);
   void unbindSpareKeycodes();
+  // Keeps the root-window note of our bindings current (kBindingsProperty).
+  void recordBindings();
+  // At open: removes bindings an earlier injector on this display noted but never removed.
+  void removeLeftoverBindings();
   // Presses `keycode` with the effective modifiers `target` (pressing/releasing level-modifier
   // keys around it, restored right after the press).
   void pressWithModifiers(int keycode, const KeyboardState& state, uint8_t target);
@@ -85,6 +89,7 @@ class X11InputInjector final : public InputInjector {
   Display* dpy_;
   EventSink& events_;
   int xkbEventBase_ = 0;
+  unsigned long bindingsAtom_ = 0;
   unsigned long root_ = 0;
   int screen_ = 0;
   int screenWidth_ = 0;
