@@ -111,6 +111,28 @@ describe('WheelNormalizer', () => {
     expect(steps.reduce((a, b) => a + b, 0)).toBe(2); // 250 px of touchpad scroll
   });
 
+  it('line mode keeps the remainder: a line at a time adds up to one click per three lines, both directions', () => {
+    const w = new WheelNormalizer();
+    expect([1, 1, 1, 1, 1].map((l) => w.add(0, l, 1).dy)).toEqual([0, 0, 1, 0, 0]); // 2 lines left over
+    expect(w.add(0, 4, 1).dy).toBe(2); // 2 + 4 lines = 2 clicks
+    expect(w.add(0, -2, 1).dy).toBe(0); // the way back starts from nothing left over
+    expect(w.add(0, -1, 1).dy).toBe(-1);
+    w.add(0, 2, 1);
+    w.reset(); // focus lost: the remainder goes
+    expect(w.add(0, 1, 1).dy).toBe(0);
+  });
+
+  it('horizontal pixel deltas: notches click left and right, touchpad steps add up on their own axis', () => {
+    const w = new WheelNormalizer();
+    expect(w.add(120, 0, 0)).toEqual({ dx: 1, dy: 0 });
+    expect(w.add(-100, 0, 0)).toEqual({ dx: -1, dy: 0 });
+    expect(w.add(240, 0, 0)).toEqual({ dx: 2, dy: 0 }); // two coalesced notches
+    const pad = new WheelNormalizer();
+    const moves = Array.from({ length: 8 }, () => pad.add(-30, 10, 0));
+    expect(moves.reduce((a, m) => a + m.dx, 0)).toBe(-2); // 240 px left
+    expect(moves.reduce((a, m) => a + m.dy, 0)).toBe(0); // 80 px down: not yet a click, kept
+    expect(pad.add(0, 20, 0)).toEqual({ dx: 0, dy: 1 });
+  });
 });
 
 describe('HeldInput: modifiers follow the state each key event carries', () => {
