@@ -150,6 +150,22 @@ describe('remote control across the server\'s life', () => {
     }
   });
 
+  it('when the desktop\'s input cannot be opened, turning control on fails with the reason and the policy stays off', async () => {
+    const noXTest = await startXvfb({ width: 320, height: 240, extraArgs: ['-extension', 'XTEST'] });
+    const server = await startDeskcast(['--display', noXTest.display, '--no-audio', '--control', 'off']);
+    const admin = await connect(server.port, server.adminToken);
+    try {
+      const reply = await request(admin, 'admin.setControlPolicy', { policy: 'free' });
+      expect(reply).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringMatching(/^The control policy stays "off": cannot inject input into X display :\d+: .*no XTEST extension/) } });
+      expect(await request(admin, 'control.request')).toMatchObject({ ok: false, error: { code: 'control-off' } });
+      expect(await request<{ policy: string }>(admin, 'admin.listViewers')).toMatchObject({ ok: true, data: { policy: 'off' } });
+    } finally {
+      admin.close();
+      await server.close();
+      await noXTest.stop();
+    }
+  });
+
   it('deskcast prints the viewer and the admin link; the default policy is `request`; SIGHUP removes its keymap bindings', async () => {
     const before = await keymap();
     const { server, admin } = await startHoldingControl();
