@@ -76,6 +76,11 @@ describe('remote control across the server\'s life', () => {
 
   const keymap = (): Promise<string> => xvfb.run('xmodmap', ['-pke']);
   const bindingsNote = (): Promise<string> => xvfb.run('xprop', ['-root', BINDINGS_PROPERTY]);
+  /** The keycodes the X server has down now (XQueryKeymap, from an X client of its own): '' when none. */
+  const keysDown = async (): Promise<string> => {
+    const query = "import ctypes; x = ctypes.CDLL('libX11.so.6'); x.XOpenDisplay.restype = ctypes.c_void_p; d = ctypes.c_void_p(x.XOpenDisplay(None)); k = ctypes.create_string_buffer(32); x.XQueryKeymap(d, k); print(' '.join(str(i * 8 + b) for i in range(32) for b in range(8) if k.raw[i] >> b & 1))";
+    return (await xvfb.run('python3', ['-c', query])).trim();
+  };
 
   async function openTerminal(name: string): Promise<string> {
     terminal?.kill();
@@ -211,14 +216,19 @@ describe('remote control across the server\'s life', () => {
     });
   }
 
-  it('a deskcast killed outright (SIGKILL) leaves its bindings noted on the display; the next deskcast removes them at start', async () => {
+  it('a deskcast killed outright (SIGKILL) leaves its bindings and held keys noted on the display; the next deskcast removes and releases them at start', async () => {
     const before = await keymap();
     const { server, admin } = await startHoldingControl();
     await bindEuro(admin, before);
+    const modifiers = { shift: true, ctrl: false, alt: false, meta: false, altGraph: false, capsLock: false };
+    admin.emit('input', { type: 'key', code: 'ShiftLeft', key: 'Shift', down: true, repeat: false, mode: 'text', modifiers });
+    expect(await waitFor(async () => ((await keysDown()) === '50' ? true : undefined), 3000), 'Shift_L (keycode 50) held for the controller').toBe(true);
     const note = await bindingsNote();
     server.child.kill('SIGKILL');
     await server.exited;
     admin.close();
+    // XTest presses outlive their client, and so do keymap changes.
+    expect(await keysDown(), 'the killed server could not release Shift').toBe('50');
     expect(await keymap(), 'the killed server could not clean up').not.toBe(before);
     expect(await bindingsNote()).toBe(note);
 
@@ -226,9 +236,10 @@ describe('remote control across the server\'s life', () => {
     running.push(next);
     await next.links;
     expect(await keymap()).toBe(before);
+    expect(await keysDown()).toBe('');
     expect(await bindingsNote()).toMatch(/not found/);
-    const told = /removed 1 temporary keysym binding\(s\) left on the keymap by a deskcast that did not exit cleanly/;
-    expect(await waitFor(async () => told.test(next.stderr()), 3000), next.stderr()).toBe(true);
+    const told = [/released 1 key\(s\)\/button\(s\) left pressed by a deskcast that did not exit cleanly/, /removed 1 temporary keysym binding\(s\) left on the keymap by a deskcast that did not exit cleanly/];
+    expect(await waitFor(async () => told.every((t) => t.test(next.stderr())), 3000), next.stderr()).toBe(true);
     next.child.kill('SIGTERM');
     expect(await next.exited).toEqual({ code: 0, signal: null });
   });

@@ -32,6 +32,11 @@ constexpr uint8_t kShortcutMods = ControlMask | Mod1Mask | Mod4Mask;
 // long as the X server does, so a deskcast killed without clean-up (SIGKILL, power loss of the
 // host process) leaves a note the next injector on that display reads to remove them.
 constexpr const char* kBindingsProperty = "_DESKCAST_INPUT_BINDINGS";
+// Root-window property listing what is held down for the viewer: keycodes, and 256 + n for
+// button n. XTest presses outlive their client: a SIGKILLed deskcast would leave them down (a
+// stuck Shift, a letter auto-repeating) until the next injector on that display releases them.
+constexpr const char* kHeldProperty = "_DESKCAST_INPUT_HELD";
+constexpr long kButtonNoteBase = 256;
 
 KeymapSnapshot snapshotOf(XkbDescPtr desc) {
   KeymapSnapshot snap;
@@ -114,6 +119,8 @@ std::unique_ptr<X11InputInjector> X11InputInjector::open(const std::string& disp
   std::unique_ptr<X11InputInjector> injector(new X11InputInjector(std::move(display), events));
   injector->xkbEventBase_ = xkbEventBase;
   injector->bindingsAtom_ = XInternAtom(dpy, kBindingsProperty, False);
+  injector->heldAtom_ = XInternAtom(dpy, kHeldProperty, False);
+  injector->releaseLeftoverHeld();
   injector->removeLeftoverBindings();
   // Keymap changes (setxkbmap, our own bindings) mark the snapshot stale.
   XkbSelectEvents(dpy, XkbUseCoreKbd, XkbMapNotifyMask | XkbNewKeyboardNotifyMask,
@@ -348,6 +355,66 @@ void X11InputInjector::recordBindings() {
   }
 }
 
+void X11InputInjector::recordHeld() {
+  std::vector<long> held;
+  for (int kc = 0; kc < 256; kc++) {
+    if (keysDown_[kc]) held.push_back(kc);
+  }
+  for (int b = 1; b <= 9; b++) {
+    if (buttonsDown_ & (1u << b)) held.push_back(kButtonNoteBase + b);
+  }
+  if (held == heldNote_) return;  // a browser repeat re-presses the same key: nothing to write
+  heldNote_ = held;
+  if (held.empty()) {
+    XDeleteProperty(dpy_, root_, heldAtom_);
+  } else {
+    XChangeProperty(dpy_, root_, heldAtom_, XA_INTEGER, 32, PropModeReplace,
+                    reinterpret_cast<const unsigned char*>(held.data()), static_cast<int>(held.size()));
+  }
+}
+
+void X11InputInjector::releaseLeftoverHeld() {
+  Atom type = None;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (XGetWindowProperty(dpy_, root_, heldAtom_, 0, 1024, True, XA_INTEGER, &type, &format, &count,
+                         &after, &data) != Success) {
+    return;
+  }
+  int released = 0;
+  if (type == XA_INTEGER && format == 32 && data != nullptr) {
+    char keys[32];
+    XQueryKeymap(dpy_, keys);
+    Window rootReturn, childReturn;
+    int rootX, rootY, winX, winY;
+    unsigned int pointerMask = 0;
+    XQueryPointer(dpy_, root_, &rootReturn, &childReturn, &rootX, &rootY, &winX, &winY, &pointerMask);
+    const long* held = reinterpret_cast<const long*>(data);
+    for (unsigned long i = 0; i < count; i++) {
+      long n = held[i];
+      if (n >= 8 && n < 256) {
+        if (!(keys[n / 8] & (1 << (n % 8)))) continue;  // released since (by a user's key-up)
+        fakeKey(static_cast<int>(n), false);
+        released++;
+      } else if (n > kButtonNoteBase && n <= kButtonNoteBase + 9) {
+        int button = static_cast<int>(n - kButtonNoteBase);
+        // The pointer state shows buttons 1-5 only; 8 and 9 are released as noted.
+        if (button <= 5 && !(pointerMask & (Button1Mask << (button - 1)))) continue;
+        XTestFakeButtonEvent(dpy_, static_cast<unsigned>(button), False, CurrentTime);
+        released++;
+      }
+    }
+  }
+  if (data != nullptr) XFree(data);
+  if (released > 0) {
+    XSync(dpy_, False);
+    events_.postLog(true, "input: released " + std::to_string(released) +
+                              " key(s)/button(s) left pressed by a deskcast that did not exit "
+                              "cleanly");
+  }
+}
+
 void X11InputInjector::removeLeftoverBindings() {
   Atom type = None;
   int format = 0;
@@ -435,10 +502,13 @@ void X11InputInjector::releaseId(const KeyId& id) {
 
 void X11InputInjector::key(const KeyId& id, uint32_t keysym, uint32_t physicalKeycode, bool down,
                            KeyMode mode) {
-  if (!down) {
-    releaseId(id);
-    return;
-  }
+  if (down) pressKey(id, keysym, physicalKeycode, mode);
+  else releaseId(id);
+  recordHeld();
+}
+
+void X11InputInjector::pressKey(const KeyId& id, uint32_t keysym, uint32_t physicalKeycode,
+                                KeyMode mode) {
   // Repeat policy: a key-down for an id that is already down (browser auto-repeat) is re-sent
   // as release + press. Each browser repeat types exactly one character, and each press
   // restarts X's own auto-repeat timer (660 ms), which therefore never fires while browser
@@ -493,6 +563,7 @@ void X11InputInjector::releaseAll() {
     if (buttonsDown_ & (1u << b)) XTestFakeButtonEvent(dpy_, static_cast<unsigned>(b), False, CurrentTime);
   }
   buttonsDown_ = 0;
+  recordHeld();
   unbindSpareKeycodes();
   XSync(dpy_, False);
 }
@@ -514,6 +585,7 @@ void X11InputInjector::button(int button, bool down) {
   if (down == ((buttonsDown_ & bit) != 0)) return;
   XTestFakeButtonEvent(dpy_, static_cast<unsigned>(button), down ? True : False, CurrentTime);
   buttonsDown_ = down ? (buttonsDown_ | bit) : (buttonsDown_ & ~bit);
+  recordHeld();
 }
 
 void X11InputInjector::scroll(int dxClicks, int dyClicks) {
