@@ -190,15 +190,15 @@ export class DeskcastServer {
       audience.on('viewersChanged', () => onDemand.update());
       tapDemand.on('changed', () => onDemand.update());
 
+      // Input goes to the desktop the capture reached; under --control off it is opened only if
+      // the admin turns control on.
       const captured = desktop.captured(video.status.backend);
-      const { input, reason: inputUnavailable } = await openDesktopInput(captured, s.control);
       const control = stack.push(
         'remote control',
-        new RemoteControl({
+        await RemoteControl.create({
           policy: s.control,
           clipboardRead: s.clipboardRead,
-          input,
-          unavailableReason: inputUnavailable,
+          openInput: () => openDesktopInput(captured),
           clipboard: new DesktopClipboard(desktop.display),
           screenSize: () => video.status,
           audience,

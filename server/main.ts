@@ -6,6 +6,28 @@ import { createLogger, logLevelShows, setLogLevel } from './util/logger.js';
 
 const log = createLogger('main');
 
+/** Runs the shutdown stack (spare-keycode bindings, sinks, workers); set once the server is up. */
+let shutdown: (() => Promise<void>) | undefined;
+/** A shutdown that hangs must not keep a broken process alive. */
+const FATAL_SHUTDOWN_TIMEOUT_MS = 5000;
+let fatal = false;
+
+/**
+ * An uncaught exception or unhandled rejection: a bug. The process cannot go on safely, but it
+ * still undoes what it changed on the desktop (keymap bindings, keys held) before it exits.
+ */
+function onFatal(kind: string, err: unknown): void {
+  process.stderr.write(`deskcast: ${kind}: ${(err as Error)?.stack ?? String(err)}\n`);
+  if (fatal) return; // already shutting down
+  fatal = true;
+  const exit = (): never => process.exit(1);
+  setTimeout(exit, FATAL_SHUTDOWN_TIMEOUT_MS);
+  process.stderr.write('deskcast: shutting down after the error above (please report it)\n');
+  void (shutdown?.() ?? Promise.resolve()).then(exit, exit);
+}
+process.on('uncaughtException', (err) => onFatal('uncaught exception', err));
+process.on('unhandledRejection', (reason) => onFatal('unhandled promise rejection', reason));
+
 async function main(): Promise<number> {
   let settings;
   try {
@@ -29,6 +51,7 @@ async function main(): Promise<number> {
   }
 
   const server = await DeskcastServer.create({ settings });
+  shutdown = () => server.close();
   process.stdout.write(`\nViewer link: ${server.viewerUrl}\nAdmin link:  ${server.adminUrl}  (keep it to yourself: it grants control)\n\n`);
   log.info(`capturing ${server.desktopName}; health at /healthz, metrics at /metrics; Ctrl+C stops`);
 
@@ -37,8 +60,8 @@ async function main(): Promise<number> {
       log.info(`${signal}: shutting down`);
       resolve();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP: the terminal deskcast runs in was closed.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => stop(signal));
   });
   await server.close();
   return 0;

@@ -4,7 +4,10 @@
 export interface KeyInput {
   /** Identifies the physical key (the DOM `code`): key-up releases exactly what key-down pressed. */
   id: string;
-  /** The keysym to type (text mode); 0 in raw mode. */
+  /**
+   * The keysym to type. Never 0 (the injector refuses it): in raw mode it is used only when the
+   * physical keycode is unknown, and is VoidSymbol (0xffffff) when the browser's key names none.
+   */
   keysym: number;
   /** The physical key's X keycode (evdev), 0 when unknown: raw mode, and shortcuts whose character the layout lacks. */
   keycode: number;

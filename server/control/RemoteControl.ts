@@ -19,6 +19,7 @@ import { ControlLease } from './ControlLease.js';
 import type { DesktopClipboard } from './DesktopClipboard.js';
 import type { DesktopInput } from './DesktopInput.js';
 import { controlMetrics } from './controlMetrics.js';
+import { HeldInput, keyId, type KeyEvent } from './HeldInput.js';
 import { keycodeForCode, keysymForKey, xButtonForDomButton } from './keysyms.js';
 import { TokenBucket } from './TokenBucket.js';
 
@@ -31,17 +32,21 @@ const INPUT_RATE_PER_S = 1000;
 const INPUT_BURST = 2000;
 /** X's VoidSymbol: a raw key whose browser key names no keysym (the injector presses the keycode). */
 const VOID_SYMBOL = 0xffffff;
-/** At most one `input.rejected` notice per connection this often. */
+/** At most one `input.rejected` notice per connection and code this often. */
 const REJECT_NOTICE_INTERVAL_MS = 1000;
+
+type RejectCode = 'bad-request' | 'no-control' | 'rate-limited';
 
 export type ControlRequest = RequestIn<'control'> | RequestIn<'clipboard'> | RequestIn<'admin'>;
 
 export interface RemoteControlOptions {
   policy: ControlPolicy;
   clipboardRead: boolean;
-  /** The desktop's input; undefined when it could not be opened (`unavailableReason` says why). */
-  input: DesktopInput | undefined;
-  unavailableReason: string;
+  /**
+   * Opens the desktop's input; rejects with what went wrong and what to do. Called when the
+   * policy first allows control (at start, or when the admin turns control on), again after a failure.
+   */
+  openInput: () => Promise<DesktopInput>;
   clipboard: DesktopClipboard;
   /** Size of the captured screen, to map video coordinates to screen pixels. */
   screenSize: () => { width: number; height: number };
@@ -52,7 +57,8 @@ export interface RemoteControlOptions {
 
 interface PerConnection {
   bucket: TokenBucket;
-  lastRejectNotice: number;
+  /** When each rejection code was last told to this connection. */
+  lastRejectNotice: Map<RejectCode, number>;
 }
 
 /**
@@ -65,16 +71,31 @@ export class RemoteControl {
   readonly #lease: ControlLease;
   readonly #connections = new Map<string, PerConnection>();
   readonly #heartbeatTimer: NodeJS.Timeout;
+  /** What the holder has down on the desktop (released when control changes hands). */
+  readonly #held = new HeldInput();
   #clipboardRead: boolean;
+  #input: DesktopInput | undefined;
+  #opening: Promise<DesktopInput | undefined> | undefined;
+  #unavailableReason = '';
+  #closed = false;
+  /** Sub-pixel relative motion not yet sent (pointer lock at a video scale other than 1). */
+  #relativeRest = { dx: 0, dy: 0 };
 
-  constructor(options: RemoteControlOptions) {
+  /** Opens the desktop's input at once unless the policy is `off` (then when the admin turns control on). */
+  static async create(options: RemoteControlOptions): Promise<RemoteControl> {
+    const control = new RemoteControl(options);
+    if (options.policy !== 'off') await control.#openInput();
+    return control;
+  }
+
+  private constructor(options: RemoteControlOptions) {
     this.#options = options;
     this.#clipboardRead = options.clipboardRead;
     this.#lease = new ControlLease({ policy: options.policy, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
     this.#lease.on('changed', ({ reason, previousHolder }) => {
       if (previousHolder !== undefined) {
         // Whatever the previous holder pressed must not stay pressed.
-        options.input?.releaseAll();
+        this.#releaseHeld();
         log.info(`viewer ${previousHolder} lost control (${reason})`);
       }
       if (this.#lease.holder && reason === 'granted') log.info(`viewer ${this.#lease.holder} has control`);
@@ -85,8 +106,6 @@ export class RemoteControl {
     this.#heartbeatTimer.unref();
     options.audience.on('viewerConnected', (viewer) => this.#attach(viewer));
     options.audience.on('viewersChanged', () => this.#pushAdminViewers());
-    // Nothing may be held down from a previous run of deskcast or a crashed controller.
-    options.input?.releaseAll();
   }
 
   get policy(): ControlPolicy {
@@ -95,7 +114,7 @@ export class RemoteControl {
 
   health(): ModuleHealth {
     if (this.#lease.policy === 'off') return { status: 'off', reason: 'remote control is off' };
-    if (!this.#options.input) return { status: 'degraded', reason: this.#options.unavailableReason };
+    if (!this.#input) return { status: 'degraded', reason: this.#unavailableReason || 'the desktop\'s input is being opened' };
     return { status: 'ok', reason: '' };
   }
 
@@ -105,9 +124,7 @@ export class RemoteControl {
     }
     switch (request.method) {
       case 'control.request': {
-        if (!this.#options.input && this.#lease.policy !== 'off') {
-          throw new RequestError('unavailable', `Remote control is not available: ${this.#options.unavailableReason}`);
-        }
+        if (this.#lease.policy !== 'off') await this.#requireInput();
         const result = this.#lease.request(viewer.id, viewer.role === 'admin');
         if (result.outcome === 'refused') throw new RequestError(result.code, result.message);
         return this.#stateFor(viewer);
@@ -131,6 +148,7 @@ export class RemoteControl {
         const target = this.#options.audience.viewer(request.data.viewerId);
         if (!target) throw new RequestError('bad-request', `admin.grantControl: no viewer "${request.data.viewerId}".`);
         if (this.#lease.policy === 'off') throw new RequestError('control-off', 'Remote control is off: set the policy to "request" or "free" first.');
+        await this.#requireInput();
         this.#lease.grant(target.id);
         return {};
       }
@@ -143,6 +161,14 @@ export class RemoteControl {
         }
         return {};
       case 'admin.setControlPolicy':
+        // Turning control on opens the desktop's input first: a policy that lets viewers ask
+        // while nothing can be injected would grant control that silently drops every key.
+        if (request.data.policy !== 'off' && !(await this.#openInput())) {
+          throw new RequestError(
+            'unavailable',
+            `The control policy stays "${this.#lease.policy}": ${this.#unavailableReason}. Fix that on the host, then set the policy again.`,
+          );
+        }
         log.info(`control policy: ${request.data.policy} (set by the admin)`);
         this.#lease.setPolicy(request.data.policy);
         return {};
@@ -180,12 +206,14 @@ export class RemoteControl {
       return;
     }
     const state = this.#connections.get(viewer.id);
-    if (state && !state.bucket.take()) {
+    // A release is never rate-limited: dropping a key-up would leave the key down. Only releases
+    // of something held pass free, so they cannot be used to flood.
+    if (state && !this.#held.letsGo(event) && !state.bucket.take()) {
       controlMetrics.inputDropped.inc({ reason: 'rate-limited' });
-      this.#reject(viewer, 'rate-limited', 'Too much input at once: some events were dropped.');
+      this.#reject(viewer, 'rate-limited', 'Too much input at once: some events were dropped. Send less than 1000 events a second.');
       return;
     }
-    const input = this.#options.input;
+    const input = this.#input;
     if (!input) return;
     this.#lease.heartbeat(viewer.id); // input proves the holder is alive as well
     controlMetrics.inputEvents.inc({ type: event.type });
@@ -200,10 +228,48 @@ export class RemoteControl {
   }
 
   close(): void {
+    this.#closed = true;
     clearInterval(this.#heartbeatTimer);
-    this.#options.input?.releaseAll();
-    this.#options.input?.close();
+    this.#input?.releaseAll();
+    this.#input?.close();
+    this.#input = undefined;
     this.#options.clipboard.close();
+  }
+
+  /** The desktop's input, opened now if it is not yet; undefined (reason logged, kept for health) when it cannot be. */
+  #openInput(): Promise<DesktopInput | undefined> {
+    if (this.#input) return Promise.resolve(this.#input);
+    this.#opening ??= this.#options.openInput().then(
+      (input) => {
+        this.#opening = undefined;
+        if (this.#closed) {
+          input.close();
+          return undefined;
+        }
+        this.#input = input;
+        this.#unavailableReason = '';
+        // Nothing may be held down from a crashed controller.
+        input.releaseAll();
+        return input;
+      },
+      (err: unknown) => {
+        this.#opening = undefined;
+        this.#unavailableReason = (err as Error)?.message ?? String(err);
+        log.error(`${this.#unavailableReason}. Remote control is unavailable; the broadcast goes on view-only.`);
+        return undefined;
+      },
+    );
+    return this.#opening;
+  }
+
+  async #requireInput(): Promise<void> {
+    if (!(await this.#openInput())) throw new RequestError('unavailable', `Remote control is not available: ${this.#unavailableReason}`);
+  }
+
+  #releaseHeld(): void {
+    this.#held.clear();
+    this.#relativeRest = { dx: 0, dy: 0 };
+    this.#input?.releaseAll();
   }
 
   #inject(input: DesktopInput, event: Exclude<InputEvent, { type: 'heartbeat' }>): void {
@@ -214,27 +280,30 @@ export class RemoteControl {
         input.pointerMove(Math.floor((event.x * screen.width) / event.width), Math.floor((event.y * screen.height) / event.height));
         break;
       }
-      case 'pointerRelative':
-        input.pointerMoveRelative(Math.round(event.dx), Math.round(event.dy));
+      case 'pointerRelative': {
+        // Whole pixels now, the fraction with the next move: slow motion at a scale above 1 still moves.
+        const dx = this.#relativeRest.dx + event.dx;
+        const dy = this.#relativeRest.dy + event.dy;
+        const whole = { dx: Math.trunc(dx), dy: Math.trunc(dy) };
+        this.#relativeRest = { dx: dx - whole.dx, dy: dy - whole.dy };
+        if (whole.dx !== 0 || whole.dy !== 0) input.pointerMoveRelative(whole.dx, whole.dy);
         break;
+      }
       case 'button':
+        this.#held.button(event.button, event.down);
         input.button(xButtonForDomButton(event.button), event.down);
         break;
       case 'wheel':
         input.scroll(event.dx, event.dy);
         break;
-      case 'key': {
-        const keycode = keycodeForCode(event.code);
-        const keysym = keysymForKey(event.key, event.code);
-        // Text mode needs a character (a dead key types nothing by itself); raw mode a physical key.
-        if (event.mode === 'text' ? keysym === 0 : keycode === 0) return;
-        input.key({ id: event.code || event.key, keysym: keysym || VOID_SYMBOL, keycode, down: event.down, mode: event.mode });
+      case 'key':
+        for (const key of this.#held.keyEvents(event)) injectKey(input, key);
         break;
-      }
       case 'text':
         input.text(event.text);
         break;
       case 'releaseAll':
+        this.#held.clear();
         input.releaseAll();
         break;
       default:
@@ -243,7 +312,7 @@ export class RemoteControl {
   }
 
   #attach(viewer: Viewer): void {
-    this.#connections.set(viewer.id, { bucket: new TokenBucket(INPUT_RATE_PER_S, INPUT_BURST), lastRejectNotice: 0 });
+    this.#connections.set(viewer.id, { bucket: new TokenBucket(INPUT_RATE_PER_S, INPUT_BURST), lastRejectNotice: new Map() });
     viewer.connection.notify('control.state', this.#stateFor(viewer));
     if (viewer.role === 'admin') viewer.connection.notify('admin.viewers', this.#adminViewers());
     viewer.once('close', () => {
@@ -256,11 +325,12 @@ export class RemoteControl {
     if (!this.#lease.holds(viewer.id)) throw new RequestError('no-control', 'Only the viewer in control can use the desktop\'s clipboard. Ask for control first.');
   }
 
-  #reject(viewer: Viewer, code: 'bad-request' | 'no-control' | 'rate-limited', message: string): void {
+  /** Tells the sender why its input was dropped: once a second per code, so a flood is not echoed, yet each kind of mistake is told. */
+  #reject(viewer: Viewer, code: RejectCode, message: string): void {
     const state = this.#connections.get(viewer.id);
     const now = Date.now();
-    if (!state || now - state.lastRejectNotice < REJECT_NOTICE_INTERVAL_MS) return;
-    state.lastRejectNotice = now;
+    if (!state || now - (state.lastRejectNotice.get(code) ?? -Infinity) < REJECT_NOTICE_INTERVAL_MS) return;
+    state.lastRejectNotice.set(code, now);
     viewer.connection.notify('input.rejected', { code, message });
   }
 
@@ -300,6 +370,15 @@ export class RemoteControl {
     const list = this.#adminViewers();
     for (const viewer of this.#options.audience.connections()) if (viewer.role === 'admin') viewer.connection.notify('admin.viewers', list);
   }
+}
+
+/** One key event into the desktop: the character `key` names (text mode) or the physical key `code` names (raw mode). */
+function injectKey(input: DesktopInput, event: KeyEvent): void {
+  const keycode = keycodeForCode(event.code);
+  const keysym = keysymForKey(event.key, event.code);
+  // Text mode needs a character (a dead key types nothing by itself); raw mode a physical key.
+  if (event.mode === 'text' ? keysym === 0 : keycode === 0) return;
+  input.key({ id: keyId(event), keysym: keysym || VOID_SYMBOL, keycode, down: event.down, mode: event.mode });
 }
 
 function assertUnreachable(value: never): never {

@@ -38,8 +38,10 @@ export class WheelNormalizer {
       return [Math.sign(delta) * Math.max(1, Math.round(Math.abs(delta) / PIXELS_PER_CLICK)), 0];
     }
     const units = mode === DOM_DELTA_PIXEL ? delta / PIXELS_PER_CLICK : mode === DOM_DELTA_LINE ? delta / LINES_PER_CLICK : delta;
-    const total = rest + units;
-    const clicks = Math.trunc(total);
+    // Snapped to whole clicks within rounding error: three thirds of a click are one click.
+    const sum = rest + units;
+    const total = Math.abs(sum - Math.round(sum)) < 1e-9 ? Math.round(sum) : sum;
+    const clicks = Math.trunc(total) || 0; // never -0
     return [clicks, total - clicks];
   }
 }

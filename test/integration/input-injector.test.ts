@@ -92,7 +92,7 @@ describe('native InputInjector against a real Xvfb and xterm', () => {
   });
 
   const layouts: { layout: string; text: string; keyed: string; absent: string }[] = [
-    { layout: 'us', text: 'Hello, World! <>|?:"~_+{}', keyed: '@#$%^&*()[]\\', absent: '€ñ漢' },
+    { layout: 'us', text: 'Hello, World! <>|?:"~_+{}', keyed: '@#$%^&*()[]\\', absent: '€ñ漢😀' }, // emoji: beyond the BMP
     // AltGr levels on de, typed by keysym
     { layout: 'de', text: 'Hallo, Welt! <>|?:"_+äöüß', keyed: '@€{\\~[]}²³µ', absent: 'ñ漢ø' },
     // AZERTY: digits need Shift, é è à ç are level 1

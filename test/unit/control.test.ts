@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ControlLease, type ControlChangeReason } from '../../server/control/ControlLease.js';
+import { HeldInput, type KeyEvent } from '../../server/control/HeldInput.js';
 import { TokenBucket } from '../../server/control/TokenBucket.js';
 import { keycodeForCode, keysymForKey, xButtonForDomButton } from '../../server/control/keysyms.js';
 import { WheelNormalizer } from '../../shared/input/wheel.js';
@@ -108,6 +109,77 @@ describe('WheelNormalizer', () => {
     const pad = new WheelNormalizer();
     const steps = Array.from({ length: 10 }, () => pad.add(0, 25, 0).dy);
     expect(steps.reduce((a, b) => a + b, 0)).toBe(2); // 250 px of touchpad scroll
+  });
+
+  it('line mode keeps the remainder: a line at a time adds up to one click per three lines, both directions', () => {
+    const w = new WheelNormalizer();
+    expect([1, 1, 1, 1, 1].map((l) => w.add(0, l, 1).dy)).toEqual([0, 0, 1, 0, 0]); // 2 lines left over
+    expect(w.add(0, 4, 1).dy).toBe(2); // 2 + 4 lines = 2 clicks
+    expect(w.add(0, -2, 1).dy).toBe(0); // the way back starts from nothing left over
+    expect(w.add(0, -1, 1).dy).toBe(-1);
+    w.add(0, 2, 1);
+    w.reset(); // focus lost: the remainder goes
+    expect(w.add(0, 1, 1).dy).toBe(0);
+  });
+
+  it('horizontal pixel deltas: notches click left and right, touchpad steps add up on their own axis', () => {
+    const w = new WheelNormalizer();
+    expect(w.add(120, 0, 0)).toEqual({ dx: 1, dy: 0 });
+    expect(w.add(-100, 0, 0)).toEqual({ dx: -1, dy: 0 });
+    expect(w.add(240, 0, 0)).toEqual({ dx: 2, dy: 0 }); // two coalesced notches
+    const pad = new WheelNormalizer();
+    const moves = Array.from({ length: 8 }, () => pad.add(-30, 10, 0));
+    expect(moves.reduce((a, m) => a + m.dx, 0)).toBe(-2); // 240 px left
+    expect(moves.reduce((a, m) => a + m.dy, 0)).toBe(0); // 80 px down: not yet a click, kept
+    expect(pad.add(0, 20, 0)).toEqual({ dx: 0, dy: 1 });
+  });
+});
+
+describe('HeldInput: modifiers follow the state each key event carries', () => {
+  const none = { shift: false, ctrl: false, alt: false, meta: false, altGraph: false, capsLock: false };
+  const key = (code: string, k: string, down: boolean, mods: Partial<typeof none> = {}): KeyEvent => ({
+    type: 'key', code, key: k, down, repeat: false, mode: 'text', modifiers: { ...none, ...mods },
+  });
+  const brief = (events: KeyEvent[]): string[] => events.map((e) => `${e.down ? '+' : '-'}${e.code}`);
+
+  it('presses Ctrl that was held before the page had focus, so Ctrl+C is not a plain c', () => {
+    const held = new HeldInput();
+    expect(brief(held.keyEvents(key('KeyC', 'c', true, { ctrl: true })))).toEqual(['+ControlLeft', '+KeyC']);
+    expect(brief(held.keyEvents(key('KeyC', 'c', false, { ctrl: true })))).toEqual(['-KeyC']);
+    // Ctrl came up where the page could not see it: the next key releases it first.
+    expect(brief(held.keyEvents(key('KeyX', 'x', true)))).toEqual(['-ControlLeft', '+KeyX']);
+    expect(brief(held.keyEvents(key('KeyX', 'x', false)))).toEqual(['-KeyX']);
+  });
+
+  it('leaves modifiers alone when the page saw their keys, and presses each missing one once', () => {
+    const held = new HeldInput();
+    expect(brief(held.keyEvents(key('ShiftRight', 'Shift', true, { shift: true })))).toEqual(['+ShiftRight']);
+    expect(brief(held.keyEvents(key('KeyT', 'T', true, { shift: true, ctrl: true, meta: true })))).toEqual(['+ControlLeft', '+MetaLeft', '+KeyT']);
+    expect(brief(held.keyEvents(key('KeyT', 'T', true, { shift: true, ctrl: true, meta: true })))).toEqual(['+KeyT']); // a repeat
+    // Shift released on the viewer's side: its own key-up is not doubled.
+    expect(brief(held.keyEvents(key('ShiftRight', 'Shift', false, { ctrl: true, meta: true })))).toEqual(['-ShiftRight']);
+    expect(brief(held.keyEvents(key('KeyT', 't', false)))).toEqual(['-ControlLeft', '-MetaLeft', '-KeyT']);
+  });
+
+  it('AltGr on Windows reports Ctrl+Alt as well: neither is pressed for it', () => {
+    const held = new HeldInput();
+    expect(brief(held.keyEvents(key('AltRight', 'AltGraph', true, { ctrl: true, alt: true, altGraph: true })))).toEqual(['+AltRight']);
+    expect(brief(held.keyEvents(key('KeyQ', '@', true, { ctrl: true, alt: true, altGraph: true })))).toEqual(['+KeyQ']);
+  });
+
+  it('knows what a release lets go of (such events pass the rate limit), and forgets everything on clear', () => {
+    const held = new HeldInput();
+    held.keyEvents(key('KeyA', 'a', true));
+    held.button(0, true);
+    expect(held.letsGo(key('KeyA', 'a', false))).toBe(true);
+    expect(held.letsGo(key('KeyB', 'b', false))).toBe(false); // not held: an up event like any other
+    expect(held.letsGo(key('KeyA', 'a', true))).toBe(false);
+    expect(held.letsGo({ type: 'button', button: 0, down: false })).toBe(true);
+    expect(held.letsGo({ type: 'button', button: 2, down: false })).toBe(false);
+    expect(held.letsGo({ type: 'releaseAll' })).toBe(true);
+    held.clear();
+    expect(held.letsGo({ type: 'releaseAll' })).toBe(false);
+    expect(held.letsGo(key('KeyA', 'a', false))).toBe(false);
   });
 });
 

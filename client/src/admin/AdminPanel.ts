@@ -123,6 +123,8 @@ export class AdminPanel {
     this.#error.textContent = '';
     this.#signaling.request(method, data).catch((err: Error) => {
       this.#error.textContent = err.message;
+      // A refused change (e.g. control could not be turned on): show what is in force again.
+      void this.#signaling.request('admin.listViewers', {}).then((list) => this.render(list), () => undefined);
     });
   }
 }

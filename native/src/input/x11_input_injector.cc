@@ -1,6 +1,7 @@
 #include "input/x11_input_injector.h"
 
 #include <X11/XKBlib.h>
+#include <X11/Xatom.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XTest.h>
 #include <X11/keysym.h>
@@ -27,6 +28,15 @@ namespace {
 constexpr int64_t kMinRebindIntervalNs = 1'000'000'000;
 constexpr int64_t kWarnIntervalNs = 5'000'000'000;
 constexpr uint8_t kShortcutMods = ControlMask | Mod1Mask | Mod4Mask;
+// Root-window property listing our temporary bindings as (keycode, keysym) pairs. It lives as
+// long as the X server does, so a deskcast killed without clean-up (SIGKILL, power loss of the
+// host process) leaves a note the next injector on that display reads to remove them.
+constexpr const char* kBindingsProperty = "_DESKCAST_INPUT_BINDINGS";
+// Root-window property listing what is held down for the viewer: keycodes, and 256 + n for
+// button n. XTest presses outlive their client: a SIGKILLed deskcast would leave them down (a
+// stuck Shift, a letter auto-repeating) until the next injector on that display releases them.
+constexpr const char* kHeldProperty = "_DESKCAST_INPUT_HELD";
+constexpr long kButtonNoteBase = 256;
 
 KeymapSnapshot snapshotOf(XkbDescPtr desc) {
   KeymapSnapshot snap;
@@ -108,6 +118,10 @@ std::unique_ptr<X11InputInjector> X11InputInjector::open(const std::string& disp
   }
   std::unique_ptr<X11InputInjector> injector(new X11InputInjector(std::move(display), events));
   injector->xkbEventBase_ = xkbEventBase;
+  injector->bindingsAtom_ = XInternAtom(dpy, kBindingsProperty, False);
+  injector->heldAtom_ = XInternAtom(dpy, kHeldProperty, False);
+  injector->releaseLeftoverHeld();
+  injector->removeLeftoverBindings();
   // Keymap changes (setxkbmap, our own bindings) mark the snapshot stale.
   XkbSelectEvents(dpy, XkbUseCoreKbd, XkbMapNotifyMask | XkbNewKeyboardNotifyMask,
                   XkbMapNotifyMask | XkbNewKeyboardNotifyMask);
@@ -299,8 +313,9 @@ int X11InputInjector::bindSpareKeycode(uint32_t keysym) {
   KeySym syms[2];
   size_t n = bindingSyms(bound, syms);
   XChangeKeyboardMapping(dpy_, chosen->keycode, static_cast<int>(n), syms, 1);
-  XSync(dpy_, False);  // the server applies it before we press the key
   chosen->keysym = static_cast<uint32_t>(syms[0]);
+  recordBindings();
+  XSync(dpy_, False);  // the server applies it before we press the key
   chosen->lastUse = ++useCounter_;
   chosen->lastUseNs = MediaClock::nowNs();
   int keycode = chosen->keycode;
@@ -318,8 +333,123 @@ void X11InputInjector::unbindSpareKeycodes() {
     changed = true;
   }
   if (changed) {
+    recordBindings();
     XSync(dpy_, False);
     keymapStale_ = true;
+  }
+}
+
+void X11InputInjector::recordBindings() {
+  std::vector<long> pairs;  // format 32 property data is passed as longs
+  for (const SpareKeycode& s : spares_) {
+    if (s.keysym == 0) continue;
+    pairs.push_back(s.keycode);
+    pairs.push_back(static_cast<long>(s.keysym));
+  }
+  if (pairs.empty()) {
+    XDeleteProperty(dpy_, root_, bindingsAtom_);
+  } else {
+    XChangeProperty(dpy_, root_, bindingsAtom_, XA_INTEGER, 32, PropModeReplace,
+                    reinterpret_cast<const unsigned char*>(pairs.data()),
+                    static_cast<int>(pairs.size()));
+  }
+}
+
+void X11InputInjector::recordHeld() {
+  std::vector<long> held;
+  for (int kc = 0; kc < 256; kc++) {
+    if (keysDown_[kc]) held.push_back(kc);
+  }
+  for (int b = 1; b <= 9; b++) {
+    if (buttonsDown_ & (1u << b)) held.push_back(kButtonNoteBase + b);
+  }
+  if (held == heldNote_) return;  // a browser repeat re-presses the same key: nothing to write
+  heldNote_ = held;
+  if (held.empty()) {
+    XDeleteProperty(dpy_, root_, heldAtom_);
+  } else {
+    XChangeProperty(dpy_, root_, heldAtom_, XA_INTEGER, 32, PropModeReplace,
+                    reinterpret_cast<const unsigned char*>(held.data()), static_cast<int>(held.size()));
+  }
+}
+
+void X11InputInjector::releaseLeftoverHeld() {
+  Atom type = None;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (XGetWindowProperty(dpy_, root_, heldAtom_, 0, 1024, True, XA_INTEGER, &type, &format, &count,
+                         &after, &data) != Success) {
+    return;
+  }
+  int released = 0;
+  if (type == XA_INTEGER && format == 32 && data != nullptr) {
+    char keys[32];
+    XQueryKeymap(dpy_, keys);
+    Window rootReturn, childReturn;
+    int rootX, rootY, winX, winY;
+    unsigned int pointerMask = 0;
+    XQueryPointer(dpy_, root_, &rootReturn, &childReturn, &rootX, &rootY, &winX, &winY, &pointerMask);
+    const long* held = reinterpret_cast<const long*>(data);
+    for (unsigned long i = 0; i < count; i++) {
+      long n = held[i];
+      if (n >= 8 && n < 256) {
+        if (!(keys[n / 8] & (1 << (n % 8)))) continue;  // released since (by a user's key-up)
+        fakeKey(static_cast<int>(n), false);
+        released++;
+      } else if (n > kButtonNoteBase && n <= kButtonNoteBase + 9) {
+        int button = static_cast<int>(n - kButtonNoteBase);
+        // The pointer state shows buttons 1-5 only; 8 and 9 are released as noted.
+        if (button <= 5 && !(pointerMask & (Button1Mask << (button - 1)))) continue;
+        XTestFakeButtonEvent(dpy_, static_cast<unsigned>(button), False, CurrentTime);
+        released++;
+      }
+    }
+  }
+  if (data != nullptr) XFree(data);
+  if (released > 0) {
+    XSync(dpy_, False);
+    events_.postLog(true, "input: released " + std::to_string(released) +
+                              " key(s)/button(s) left pressed by a deskcast that did not exit "
+                              "cleanly");
+  }
+}
+
+void X11InputInjector::removeLeftoverBindings() {
+  Atom type = None;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (XGetWindowProperty(dpy_, root_, bindingsAtom_, 0, 1024, True, XA_INTEGER, &type, &format,
+                         &count, &after, &data) != Success) {
+    return;
+  }
+  int removed = 0;
+  int minKeycode = 0, maxKeycode = 0;
+  XDisplayKeycodes(dpy_, &minKeycode, &maxKeycode);
+  if (type == XA_INTEGER && format == 32 && data != nullptr) {
+    const long* pairs = reinterpret_cast<const long*>(data);
+    for (unsigned long i = 0; i + 1 < count; i += 2) {
+      int keycode = static_cast<int>(pairs[i]);
+      KeySym keysym = static_cast<KeySym>(pairs[i + 1]);
+      if (keycode < minKeycode || keycode > maxKeycode || keysym == NoSymbol) continue;
+      int perCode = 0;
+      KeySym* syms = XGetKeyboardMapping(dpy_, static_cast<KeyCode>(keycode), 1, &perCode);
+      // Only if the keycode still carries that binding: a new keymap (setxkbmap) replaced it.
+      bool stillBound = syms != nullptr && perCode > 0 && syms[0] == keysym;
+      if (syms != nullptr) XFree(syms);
+      if (!stillBound) continue;
+      KeySym none = NoSymbol;
+      XChangeKeyboardMapping(dpy_, keycode, 1, &none, 1);
+      removed++;
+    }
+  }
+  if (data != nullptr) XFree(data);
+  if (removed > 0) {
+    XSync(dpy_, False);
+    events_.postLog(true, "input: removed " + std::to_string(removed) +
+                              " temporary keysym binding(s) left on the keymap by a deskcast "
+                              "that did not exit cleanly");
   }
 }
 
@@ -372,10 +502,13 @@ void X11InputInjector::releaseId(const KeyId& id) {
 
 void X11InputInjector::key(const KeyId& id, uint32_t keysym, uint32_t physicalKeycode, bool down,
                            KeyMode mode) {
-  if (!down) {
-    releaseId(id);
-    return;
-  }
+  if (down) pressKey(id, keysym, physicalKeycode, mode);
+  else releaseId(id);
+  recordHeld();
+}
+
+void X11InputInjector::pressKey(const KeyId& id, uint32_t keysym, uint32_t physicalKeycode,
+                                KeyMode mode) {
   // Repeat policy: a key-down for an id that is already down (browser auto-repeat) is re-sent
   // as release + press. Each browser repeat types exactly one character, and each press
   // restarts X's own auto-repeat timer (660 ms), which therefore never fires while browser
@@ -430,6 +563,7 @@ void X11InputInjector::releaseAll() {
     if (buttonsDown_ & (1u << b)) XTestFakeButtonEvent(dpy_, static_cast<unsigned>(b), False, CurrentTime);
   }
   buttonsDown_ = 0;
+  recordHeld();
   unbindSpareKeycodes();
   XSync(dpy_, False);
 }
@@ -451,6 +585,7 @@ void X11InputInjector::button(int button, bool down) {
   if (down == ((buttonsDown_ & bit) != 0)) return;
   XTestFakeButtonEvent(dpy_, static_cast<unsigned>(button), down ? True : False, CurrentTime);
   buttonsDown_ = down ? (buttonsDown_ | bit) : (buttonsDown_ & ~bit);
+  recordHeld();
 }
 
 void X11InputInjector::scroll(int dxClicks, int dyClicks) {

@@ -74,6 +74,16 @@ class X11InputInjector final : public InputInjector {
   int bindSpareKeycode(uint32_t keysym);
   void touchSpare(int keycode);
   void unbindSpareKeycodes();
+  // Keeps the root-window note of our bindings current (kBindingsProperty).
+  void recordBindings();
+  // At open: removes bindings an earlier injector on this display noted but never removed.
+  void removeLeftoverBindings();
+  // Keeps the root-window note of what is held down current (kHeldProperty).
+  void recordHeld();
+  // At open: releases keys and buttons an earlier injector noted as held and never released.
+  void releaseLeftoverHeld();
+  // key() for a key-down: resolves and presses (a repeat is a release + press).
+  void pressKey(const KeyId& id, uint32_t keysym, uint32_t physicalKeycode, KeyMode mode);
   // Presses `keycode` with the effective modifiers `target` (pressing/releasing level-modifier
   // keys around it, restored right after the press).
   void pressWithModifiers(int keycode, const KeyboardState& state, uint8_t target);
@@ -85,6 +95,9 @@ class X11InputInjector final : public InputInjector {
   Display* dpy_;
   EventSink& events_;
   int xkbEventBase_ = 0;
+  unsigned long bindingsAtom_ = 0;
+  unsigned long heldAtom_ = 0;
+  std::vector<long> heldNote_;  // what kHeldProperty says now
   unsigned long root_ = 0;
   int screen_ = 0;
   int screenWidth_ = 0;
