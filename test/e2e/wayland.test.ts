@@ -1,6 +1,7 @@
 // Wayland end to end: a headless sway 1.7 (Debian bookworm) → wlr-screencopy → H.264 → mediasoup
 // → a real Chromium viewer, which sees the right colours; the viewer takes control and its keys
-// (typed by Chromium) arrive exactly in foot running `cat > FILE`, and its click lands where aimed.
+// (typed by Chromium) arrive exactly in foot running `cat > FILE`, and its clicks land on the
+// output pixels aimed at (read back by wev).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -14,6 +15,16 @@ const RED: Rgb = { r: 255, g: 0, b: 0 };
 const GREEN: Rgb = { r: 0, g: 255, b: 0 };
 const TOLERANCE = 40;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The rectangle sway gives the window of `appId` in its tree (IPC GET_TREE), if it has one. */
+function windowRect(tree: unknown, appId: string): { x: number; y: number; width: number; height: number } | undefined {
+  const node = tree as { app_id?: string; rect?: { x: number; y: number; width: number; height: number }; nodes?: unknown[]; floating_nodes?: unknown[] };
+  if (node.app_id === appId && node.rect) return { x: node.rect.x, y: node.rect.y, width: node.rect.width, height: node.rect.height };
+  for (const child of [...(node.nodes ?? []), ...(node.floating_nodes ?? [])]) {
+    const found = windowRect(child, appId);
+    if (found) return found;
+  }
+  return undefined;
+}
 const readOr = (path: string): string => {
   try {
     return readFileSync(path, 'utf8');
@@ -80,16 +91,38 @@ describe('Wayland end to end: sway 1.7 → wlr-screencopy → mediasoup → Chro
     await waitFor(async () => readOr(file).length >= before + text.length + 1 || undefined, 10_000).catch(() => undefined);
     expect(JSON.stringify(readOr(file).slice(before))).toBe(JSON.stringify(`${text}\n`));
 
-    // A click on the video at output pixel (400, 300): sway focuses/sees the pointer there.
-    const point = await page.evaluate(() => {
-      const v = document.getElementById('screen') as HTMLVideoElement;
-      const r = v.getBoundingClientRect();
-      const scale = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
-      return { x: r.left + (r.width - v.videoWidth * scale) / 2 + 400.5 * scale, y: r.top + (r.height - v.videoHeight * scale) / 2 + 300.5 * scale };
-    });
-    await page.mouse.click(point.x, point.y);
-    // sway reports the seat's cursor through the focused container under it; check the
-    // capture instead: the compositor paints its cursor at the aimed pixel (dark on green).
-    expect(await waitFor(async () => colorDistance(await videoPixel(page, 400.5 / 640, 300.5 / 480), GREEN) > 60 || undefined, 5000).catch(() => false)).toBeTruthy();
+    // Clicks on the video where output pixels (400, 300) and (123, 77) are shown must reach a
+    // client at exactly those pixels: wev (a Wayland client that prints the events it gets)
+    // replaces foot and covers the output alone (one tiled window, no borders).
+    await sway.command('[app_id="foot"] kill');
+    await sway.command(`exec sh -c 'stdbuf -oL wev > "$XDG_RUNTIME_DIR/wev.log" 2>&1'`);
+    const wevLog = join(sway.runtimeDir, 'wev.log');
+    const wevRect = await waitFor(async () => {
+      const tree = await sway.ipc(4);
+      return windowRect(tree, 'foot') ? undefined : windowRect(tree, 'wev');
+    }, 10_000);
+    expect(wevRect, 'wev did not map a window').toEqual({ x: 0, y: 0, width: 640, height: 480 });
+    await sleep(500); // its first configure/commit round
+    const aims = [[400, 300], [123, 77]] as const;
+    for (const [x, y] of aims) {
+      const point = await page.evaluate(
+        (px, py) => {
+          const v = document.getElementById('screen') as HTMLVideoElement;
+          const r = v.getBoundingClientRect();
+          const scale = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+          return { x: r.left + (r.width - v.videoWidth * scale) / 2 + (px + 0.5) * scale, y: r.top + (r.height - v.videoHeight * scale) / 2 + (py + 0.5) * scale };
+        },
+        x,
+        y,
+      );
+      await page.mouse.click(point.x, point.y);
+    }
+    const pressed = /button: 272 \(left\), state: 1 \(pressed\)/g;
+    await waitFor(async () => (readOr(wevLog).match(pressed)?.length ?? 0) >= aims.length, 10_000);
+    const wevText = readOr(wevLog);
+    // wev prints the pointer position ("x, y: X, Y" in surface = output pixels) before each button.
+    for (const [x, y] of aims) {
+      expect(wevText).toMatch(new RegExp(`x, y: ${x}\\.000000, ${y}\\.000000\\n(.*frame\\n)?.*button: 272 \\(left\\), state: 1 \\(pressed\\)`));
+    }
   }, 60_000);
 });

@@ -47,6 +47,8 @@ export interface NativeTestBindings {
     onWaitFdReadable(): boolean;
     /** 0xRRGGBB at (x, y) of the last grab; null outside. */
     pixel(x: number, y: number): number | null;
+    /** Pixels of the last grab that are not 0xRRGGBB, and their bounding box (x1, y1 exclusive). */
+    differing(rgb: number): { count: number; x0: number; y0: number; x1: number; y1: number };
     counters(): { framesCopied?: number; reconfigurations?: number };
   };
 }

@@ -1,8 +1,10 @@
 // The Wayland capture backends against real compositors:
-//  - Debian bookworm's sway 1.7 headless (wlr-screencopy v3): the right colours, a resize soak;
+//  - Debian bookworm's sway 1.7 headless (wlr-screencopy v3): the right colours, a resize soak,
+//    the compositor-painted cursor where the virtual pointer put it;
 //  - sway 1.12 from a throwaway Debian unstable root (ext-image-copy-capture-v1, which no
-//    bookworm compositor offers): frame round-trip with the right pixels and the 500-resize soak
-//    (one session, VmSize and RSS flat). Skipped with the reason when the root cannot be built.
+//    bookworm compositor offers): frame round-trip with the right pixels, the 500-resize soak
+//    (one session, VmSize and RSS flat) and the cursor. Skipped with the reason when the root
+//    cannot be built.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +47,26 @@ async function resizeSoak(sway: EmbeddedSway, source: Source, count: number) {
     if (i === 49) warm = memory(); // after warm-up: the pool has grown to the largest size, V8 settled
   }
   return { warm, end: memory() };
+}
+
+/**
+ * Grabs until the pixels unlike `background` are the cursor at (x, y) alone: its tip there and
+ * every such pixel within a cursor's size of it (so none left where it was before).
+ */
+async function cursorAlone(source: Source, background: number, x: number, y: number, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let box: ReturnType<Source['differing']> | undefined;
+  while (Date.now() < deadline) {
+    const frame = source.grab();
+    if (frame.result === 'ok' || frame.result === 'resized') {
+      box = source.differing(background);
+      const tipHere = box.x0 <= x + 1 && box.y0 <= y + 1 && box.x1 > x && box.y1 > y;
+      const nothingElse = box.x0 >= x - 24 && box.y0 >= y - 24 && box.x1 <= x + 48 && box.y1 <= y + 48;
+      if (box.count >= 20 && tipHere && nothingElse) return box;
+    }
+    await sleep(10);
+  }
+  throw new Error(`the cursor is not at (${x}, ${y}) alone after ${timeoutMs} ms: pixels unlike the background: ${JSON.stringify(box)}`);
 }
 
 function describeCompositor(label: string, protocol: 'wlr-screencopy' | 'ext-image-copy-capture', rootOf: () => string | { skip: string }) {
@@ -103,6 +125,24 @@ function describeCompositor(label: string, protocol: 'wlr-screencopy' | 'ext-ima
       await sway!.command('output * bg #123456 solid_color');
       await grabUntil(source, { color: 0x123456 });
     }, 240_000);
+
+    it('has the compositor paint the cursor where the virtual pointer puts it, nowhere else, and it follows', async (ctx) => {
+      if (skipReason) ctx.skip();
+      await sway!.command('output HEADLESS-1 resolution 1280x720');
+      await sway!.command('output * bg #40a040 solid_color');
+      await grabUntil(source, { width: 1280, height: 720, color: 0x40a040 });
+      const injector = new native.InputInjector({ backend: 'wayland', waylandDisplay: sway!.socketPath });
+      await injector.start();
+      try {
+        for (const [x, y] of [[300, 200], [900, 500], [40, 650]] as const) {
+          injector.pointerMove(x, y);
+          const box = await cursorAlone(source, 0x40a040, x, y);
+          console.log(`[cursor] ${label}: pointer at (${x}, ${y}): ${box.count} cursor pixels in [${box.x0}, ${box.y0}]–[${box.x1}, ${box.y1})`);
+        }
+      } finally {
+        injector.stop();
+      }
+    });
   });
 }
 
