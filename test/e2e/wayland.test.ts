@@ -3,16 +3,17 @@
 // (typed by Chromium) arrive exactly in foot running `cat > FILE`, and its clicks land on the
 // output pixels aimed at (read back by wev).
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeskcastServer } from '../../server/DeskcastServer.js';
 import { EmbeddedSway } from '../../server/desktop/EmbeddedSway.js';
-import { colorDistance, framesDecoded, instrumentPeerConnections, launchChromium, videoPixel, waitFor, type Rgb } from '../helpers/browser.js';
+import { colorDistance, framesDecoded, instrumentPeerConnections, launchChromium, openLiveViewer, videoPixel, waitFor, type Rgb } from '../helpers/browser.js';
 import { startDeskcast, viewerUrl } from '../helpers/deskcast.js';
 
 const RED: Rgb = { r: 255, g: 0, b: 0 };
 const GREEN: Rgb = { r: 0, g: 255, b: 0 };
+const BLUE: Rgb = { r: 0, g: 0, b: 255 };
 const TOLERANCE = 40;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** The rectangle sway gives the window of `appId` in its tree (IPC GET_TREE), if it has one. */
@@ -123,6 +124,37 @@ describe('Wayland end to end: sway 1.7 → wlr-screencopy → mediasoup → Chro
     // wev prints the pointer position ("x, y: X, Y" in surface = output pixels) before each button.
     for (const [x, y] of aims) {
       expect(wevText).toMatch(new RegExp(`x, y: ${x}\\.000000, ${y}\\.000000\\n(.*frame\\n)?.*button: 272 \\(left\\), state: 1 \\(pressed\\)`));
+    }
+  }, 60_000);
+});
+
+describe('--wayland-display by socket name (in --xdg-runtime-dir) and --output among two outputs', () => {
+  it('a Chromium viewer sees the output named by --output of the compositor named by its socket', async () => {
+    const sway = await EmbeddedSway.create({ width: 640, height: 480, background: '#ff0000' });
+    let server: DeskcastServer | undefined;
+    let closeBrowser: (() => Promise<void>) | undefined;
+    try {
+      await sway.command('create_output');
+      await sway.command('output HEADLESS-2 resolution 320x240 position 640 0 bg #0000ff solid_color');
+      server = await startDeskcast([
+        '--capture', 'wayland',
+        '--wayland-display', basename(sway.socketPath),
+        '--xdg-runtime-dir', dirname(sway.socketPath),
+        '--output', 'HEADLESS-2',
+        '--no-audio',
+      ]);
+      expect(server.display).toBe(`wayland:${sway.socketPath}`);
+      const launched = await launchChromium();
+      closeBrowser = launched.close;
+      const page = await openLiveViewer(launched.browser, viewerUrl(server));
+      expect(await waitFor(async () => colorDistance(await videoPixel(page), BLUE) <= TOLERANCE, 15_000), JSON.stringify(await videoPixel(page))).toBe(true);
+      const pixel = await videoPixel(page, 0.75, 0.75);
+      expect([pixel.width, pixel.height]).toEqual([320, 240]);
+      expect(colorDistance(pixel, BLUE)).toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      await closeBrowser?.();
+      await server?.close();
+      await sway.stop();
     }
   }, 60_000);
 });

@@ -1,13 +1,15 @@
 // The Wayland capture backends against real compositors:
 //  - Debian bookworm's sway 1.7 headless (wlr-screencopy v3): the right colours, a resize soak,
-//    the compositor-painted cursor where the virtual pointer put it;
+//    the compositor-painted cursor where the virtual pointer put it, --output among two outputs;
 //  - sway from a throwaway Debian unstable root (ext-image-copy-capture-v1, which no bookworm
 //    compositor offers; the root's package versions are logged and checked): the same, with the
 //    500-resize soak (one session, VmSize and RSS flat);
 //  - labwc from the same root (ext-image-copy-capture-v1): the frame round trip.
 // Skipped with the reason when the root cannot be built.
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Desktop } from '../../server/desktop/Desktop.js';
 import { EmbeddedSway } from '../../server/desktop/EmbeddedSway.js';
 import { HeadlessLabwc } from '../helpers/labwc.js';
 import { loadNative } from '../helpers/native.js';
@@ -151,6 +153,24 @@ function describeCompositor(
       }
     });
 
+    it('--output picks the named one of two outputs', async (ctx) => {
+      if (skipReason) ctx.skip();
+      await sway!.command('create_output');
+      const outputs = (await sway!.ipc(3)) as { name: string }[];
+      expect(outputs.map((o) => o.name).sort()).toEqual(['HEADLESS-1', 'HEADLESS-2']);
+      await sway!.command('output HEADLESS-2 resolution 640x480 position 1280 0 bg #0000ff solid_color');
+      await sway!.command('output HEADLESS-1 bg #ff00ff solid_color');
+      const second = native.__test.openScreenSource({ capture: protocol, waylandDisplay: sway!.socketPath, output: 'HEADLESS-2' });
+      expect(second.displayName).toContain('output HEADLESS-2');
+      await grabUntil(second, { width: 640, height: 480, color: 0x0000ff });
+      const first = native.__test.openScreenSource({ capture: protocol, waylandDisplay: sway!.socketPath, output: 'HEADLESS-1' });
+      await grabUntil(first, { width: 1280, height: 720, color: 0xff00ff });
+      // Each follows its own output only (sway restarts swaybg on every output for a bg change:
+      // the first may flicker, then shows its own colour again).
+      await sway!.command('output HEADLESS-2 bg #00ffff solid_color');
+      await grabUntil(second, { width: 640, height: 480, color: 0x00ffff });
+      await grabUntil(first, { width: 1280, height: 720, color: 0xff00ff });
+    });
   });
 }
 
@@ -209,7 +229,7 @@ describe("Debian unstable's labwc in the throwaway root (ext-image-copy-capture-
   });
 });
 
-describe('--capture auto', () => {
+describe('--capture auto, --wayland-display', () => {
   it('with a Wayland display that cannot be reached and no X display, says why each was skipped', () => {
     expect(() => native.__test.openScreenSource({ capture: 'auto', display: '', waylandDisplay: '/nonexistent/wayland-7' })).toThrow(
       /no capture backend could open \(--capture auto\): wayland skipped: cannot connect to Wayland display '\/nonexistent\/wayland-7'.*; x11 skipped: no X display given/,
@@ -228,6 +248,33 @@ describe('--capture auto', () => {
       const auto = native.__test.openScreenSource({ capture: 'auto', waylandDisplay: sway.socketPath, display: ':0' });
       expect(auto.openInfo).toMatch(/--capture auto chose wayland: Wayland capture with wlr-screencopy.*ext-image-copy-capture-v1 skipped: the compositor does not offer it/);
     } finally {
+      await sway.stop();
+    }
+  });
+
+  it('reaches a compositor by socket name in the runtime dir (--wayland-display NAME, --xdg-runtime-dir DIR)', async () => {
+    const sway = await EmbeddedSway.create({ width: 320, height: 240, background: '#00ff00' });
+    const savedRuntimeDir = process.env['XDG_RUNTIME_DIR'];
+    try {
+      const name = basename(sway.socketPath);
+      const runtimeDir = dirname(sway.socketPath);
+      // The server resolves the name against --xdg-runtime-dir (else $XDG_RUNTIME_DIR) itself ...
+      const desktop = await Desktop.create({ display: '', embeddedSize: { width: 320, height: 240 }, audio: false, demoContent: false, capture: 'auto', waylandDisplay: name, xdgRuntimeDir: runtimeDir });
+      expect(desktop.wayland?.socket).toBe(sway.socketPath);
+      await grabUntil(native.__test.openScreenSource({ capture: 'auto', waylandDisplay: desktop.wayland!.socket }), { width: 320, height: 240, color: 0x00ff00 });
+      await desktop.close();
+      // ... and the native side, given a bare name, looks in $XDG_RUNTIME_DIR as libwayland does.
+      process.env['XDG_RUNTIME_DIR'] = runtimeDir;
+      const byName = native.__test.openScreenSource({ capture: 'wayland', waylandDisplay: name });
+      expect(byName.displayName).toBe(`wayland:${name} output HEADLESS-1`);
+      await grabUntil(byName, { width: 320, height: 240, color: 0x00ff00 });
+      process.env['XDG_RUNTIME_DIR'] = '/nonexistent';
+      expect(() => native.__test.openScreenSource({ capture: 'wayland', waylandDisplay: name })).toThrow(
+        new RegExp(`cannot connect to Wayland display '${name}' at \\$XDG_RUNTIME_DIR/${name} \\(XDG_RUNTIME_DIR=/nonexistent\\)`),
+      );
+    } finally {
+      if (savedRuntimeDir === undefined) delete process.env['XDG_RUNTIME_DIR'];
+      else process.env['XDG_RUNTIME_DIR'] = savedRuntimeDir;
       await sway.stop();
     }
   });
