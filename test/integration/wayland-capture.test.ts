@@ -14,6 +14,7 @@ import { EmbeddedSway } from '../../server/desktop/EmbeddedSway.js';
 import { HeadlessLabwc } from '../helpers/labwc.js';
 import { loadNative } from '../helpers/native.js';
 import { ROOT_BUILD_TIMEOUT_MS, rootPackages, unstableRoot, versionAtLeast } from '../helpers/testroot.js';
+import { startXvfb } from '../helpers/xvfb.js';
 
 const native = loadNative();
 type Source = ReturnType<typeof native.__test.openScreenSource>;
@@ -247,6 +248,42 @@ describe('--capture auto, --wayland-display', () => {
       );
       const auto = native.__test.openScreenSource({ capture: 'auto', waylandDisplay: sway.socketPath, display: ':0' });
       expect(auto.openInfo).toMatch(/--capture auto chose wayland: Wayland capture with wlr-screencopy.*ext-image-copy-capture-v1 skipped: the compositor does not offer it/);
+    } finally {
+      await sway.stop();
+    }
+  });
+
+  it('falls back to X11 when the Wayland display cannot be reached, and says why', async () => {
+    const xvfb = await startXvfb({ width: 320, height: 240 });
+    try {
+      const source = native.__test.openScreenSource({ capture: 'auto', display: xvfb.display, waylandDisplay: '/nonexistent/wayland-7' });
+      expect(source.openInfo).toMatch(
+        /^--capture auto chose x11: X11 capture with MIT-SHM, change-driven \(DAMAGE\).*; wayland skipped: cannot connect to Wayland display '\/nonexistent\/wayland-7'/,
+      );
+      expect(source.grab()).toMatchObject({ result: 'ok', width: 320, height: 240 });
+    } finally {
+      await xvfb.stop();
+    }
+  });
+
+  it('without a Wayland display chooses X11 and says why Wayland was skipped; a missing X server keeps its own error', async () => {
+    const xvfb = await startXvfb({ width: 320, height: 240 });
+    try {
+      const source = native.__test.openScreenSource({ capture: 'auto', display: xvfb.display, waylandDisplay: '' });
+      expect(source.openInfo).toMatch(/^--capture auto chose x11: X11 capture .*; wayland skipped: no Wayland display given \(--wayland-display \/ \$WAYLAND_DISPLAY\)$/);
+    } finally {
+      await xvfb.stop();
+    }
+    expect(() => native.__test.openScreenSource({ capture: 'auto', display: xvfb.display, waylandDisplay: '' })).toThrow(
+      new RegExp(`^cannot open X display '${xvfb.display}': is an X server running there\\?`),
+    );
+  });
+
+  it('with a compositor, says X11 was not tried', async () => {
+    const sway = await EmbeddedSway.create({ width: 320, height: 240 });
+    try {
+      const source = native.__test.openScreenSource({ capture: 'auto', waylandDisplay: sway.socketPath, display: ':0' });
+      expect(source.openInfo).toMatch(/--capture auto chose wayland: .*; x11 not tried: wayland opened first$/);
     } finally {
       await sway.stop();
     }
