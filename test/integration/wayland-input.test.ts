@@ -110,6 +110,32 @@ describe('native InputInjector (Wayland) against sway 1.7', () => {
     }, 60_000);
   }
 
+  it('recycles spare keycodes: more distinct characters the layout lacks than there are spares arrive exactly', async () => {
+    const out = 'recycled.txt';
+    events.length = 0;
+    const { sway: s, injector: inj } = await start(`foot -o font=monospace:size=8 sh -c 'cat > "$XDG_RUNTIME_DIR/${out}"'`, 'us');
+    const file = join(s.runtimeDir, out);
+    await waitForView(s, 'foot');
+    const opened = events.find((e) => e.type === 'log' && /spare keycodes/.test(e.message));
+    const spares = Number(/(\d+) spare keycodes/.exec(opened?.type === 'log' ? opened.message : '')?.[1] ?? NaN);
+    expect(spares, JSON.stringify(events)).toBeGreaterThan(0);
+    // CJK ideographs: none is on a us keymap, each needs a spare; 20 more than there are.
+    let cjk = '';
+    for (let i = 0; i < spares + 20; i++) cjk += String.fromCodePoint(0x4e00 + i * 37);
+    for (let i = 0; i < cjk.length; i += 200) inj.text(cjk.slice(i, i + 200));
+    inj.text('\n');
+    inj.text(`${cjk.slice(0, 5)}\n`); // the first ones again: long recycled, bound anew
+    inj.releaseAll();
+    const expected = `${cjk}\n${cjk.slice(0, 5)}\n`;
+    const got = await waitFor('the typed text', () => {
+      const t = readOr(file);
+      return t.length >= expected.length ? t : undefined;
+    }, 20_000).catch(() => readOr(file));
+    console.log(`[recycle] ${spares} spare keycodes, ${spares + 20} distinct missing characters typed`);
+    expect(got).toBe(expected);
+    expect(events.filter((e) => e.type === 'error' || (e.type === 'log' && e.level === 'warn'))).toEqual([]);
+  }, 60_000);
+
   it('pointer clicks land where aimed; relative motion, buttons and wheel reach the client', async () => {
     const log = 'wev.log';
     const { sway: s, injector: inj } = await start(`sh -c 'stdbuf -oL wev > "$XDG_RUNTIME_DIR/${log}" 2>&1'`, 'us');
