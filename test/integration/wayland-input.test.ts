@@ -136,6 +136,35 @@ describe('native InputInjector (Wayland) against sway 1.7', () => {
     expect(events.filter((e) => e.type === 'error' || (e.type === 'log' && e.level === 'warn'))).toEqual([]);
   }, 60_000);
 
+  it('on a turned output (transform 90) absolute clicks land where aimed', async () => {
+    const log = 'wev-turned.log';
+    const { sway: s, injector: inj } = await start(`sh -c 'stdbuf -oL wev > "$XDG_RUNTIME_DIR/${log}" 2>&1'`, 'us');
+    const file = join(s.runtimeDir, log);
+    // Turned while the injector runs: it must follow the output's new transform.
+    await s.command('output HEADLESS-1 transform 90');
+    await waitForView(s, 'wev');
+    let portrait = false;
+    for (let i = 0; i < 50 && !portrait; i++) {
+      const outputs = (await s.ipc(3)) as { name: string; rect: { width: number; height: number } }[];
+      portrait = outputs[0]?.rect.width === 768 && outputs[0].rect.height === 1024;
+      if (!portrait) await sleep(100);
+    }
+    expect(portrait, 'sway did not turn HEADLESS-1 to 768x1024').toBe(true);
+    await sleep(300); // wev's configure for the new size
+    // Beyond the landscape size (y > 767) and near a portrait corner.
+    const aims = [[100, 900], [700, 50], [767, 1023]] as const;
+    for (const [x, y] of aims) {
+      inj.pointerMove(x, y);
+      inj.button(1, true);
+      inj.button(1, false);
+    }
+    const pressed = /button: 272 \(left\), state: 1 \(pressed\)/g;
+    const text = await waitFor('wev to report the clicks', () => ((readOr(file).match(pressed)?.length ?? 0) >= aims.length ? readOr(file) : undefined)).catch(() => readOr(file));
+    for (const [x, y] of aims) {
+      expect(text).toMatch(new RegExp(`x, y: ${x}\\.000000, ${y}\\.000000\\n(.*frame\\n)?.*button: 272 \\(left\\), state: 1 \\(pressed\\)`));
+    }
+  }, 60_000);
+
   it('pointer clicks land where aimed; relative motion, buttons and wheel reach the client', async () => {
     const log = 'wev.log';
     const { sway: s, injector: inj } = await start(`sh -c 'stdbuf -oL wev > "$XDG_RUNTIME_DIR/${log}" 2>&1'`, 'us');
