@@ -60,7 +60,8 @@ describe('Wayland end to end: sway 1.7 → wlr-screencopy → mediasoup → Chro
   it('a Chromium viewer sees the compositor output with the right colours', async () => {
     expect(server.display).toBe(`wayland:${sway.socketPath}`);
     await page.waitForSelector('body[data-state="live"]', { timeout: 20_000 });
-    expect(await waitFor(async () => (await framesDecoded(page)) > 5, 15_000)).toBe(true);
+    // Capture is change-driven: a still output sends its first picture (and one repeat), no more.
+    expect(await waitFor(async () => (await framesDecoded(page)) >= 1, 15_000)).toBe(true);
     expect(await waitFor(async () => colorDistance(await videoPixel(page), RED) <= TOLERANCE, 10_000), JSON.stringify(await videoPixel(page))).toBe(true);
     const pixel = await videoPixel(page);
     expect([pixel.width, pixel.height]).toEqual([640, 480]);

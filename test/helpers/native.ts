@@ -43,7 +43,19 @@ export interface NativeTestBindings {
     openInfo: string;
     displayName: string;
     waitFd: number;
-    grab(): { result: 'ok' | 'resized' | 'failed' | 'lost'; width: number; height: number; stride: number; presentedNs: number; lastError: string };
+    /** The source reports changes (waitFd / onWaitFdReadable) instead of being grabbed on every tick. */
+    changeDriven: boolean;
+    /** `full`: the whole picture is new; else `dirty` lists what changed (empty: the same picture again). */
+    grab(): {
+      result: 'ok' | 'resized' | 'failed' | 'lost';
+      width: number;
+      height: number;
+      stride: number;
+      presentedNs: number;
+      lastError: string;
+      full: boolean;
+      dirty: { x: number; y: number; width: number; height: number }[];
+    };
     onWaitFdReadable(): boolean;
     /** 0xRRGGBB at (x, y) of the last grab; null outside. */
     pixel(x: number, y: number): number | null;

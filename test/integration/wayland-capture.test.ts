@@ -154,6 +154,28 @@ function describeCompositor(
       }
     });
 
+    it('captures a turned output (transform 90) upright: the size swaps, the cursor is where the pointer is', async (ctx) => {
+      if (skipReason) ctx.skip();
+      await sway!.command('output HEADLESS-1 resolution 1280x720 bg #40a040 solid_color');
+      const injector = new native.InputInjector({ backend: 'wayland', waylandDisplay: sway!.socketPath });
+      await injector.start();
+      try {
+        await sway!.command('output HEADLESS-1 transform 90');
+        const turned = await grabUntil(source, { width: 720, height: 1280, color: 0x40a040 });
+        expect(turned.result === 'resized' || turned.width === 720).toBe(true);
+        // Portrait positions far from their landscape mirror images: a picture turned the wrong
+        // way (or not at all) puts the cursor elsewhere.
+        for (const [x, y] of [[100, 1000], [600, 150]] as const) {
+          injector.pointerMove(x, y);
+          await cursorAlone(source, 0x40a040, x, y);
+        }
+      } finally {
+        injector.stop();
+        await sway!.command('output HEADLESS-1 transform normal');
+      }
+      await grabUntil(source, { width: 1280, height: 720, color: 0x40a040 });
+    });
+
     it('--output picks the named one of two outputs', async (ctx) => {
       if (skipReason) ctx.skip();
       await sway!.command('create_output');

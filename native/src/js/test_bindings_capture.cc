@@ -63,7 +63,8 @@ Napi::Value openScreenSource(const Napi::CallbackInfo& info) {
   handle.Set("openInfo", source->openInfo());
   handle.Set("displayName", source->displayName());
   handle.Set("waitFd", source->waitFd());
-  // grab() → { result, width, height, stride, presentedNs, lastError }
+  handle.Set("changeDriven", source->changeDriven());
+  // grab() → { result, width, height, stride, presentedNs, lastError, full, dirty }
   handle.Set("grab", Napi::Function::New(env, [source, frame](const Napi::CallbackInfo& ci) {
     Napi::Env e = ci.Env();
     ScreenSource::GrabResult r = source->grab(frame.get());
@@ -74,6 +75,18 @@ Napi::Value openScreenSource(const Napi::CallbackInfo& info) {
     out.Set("stride", frame->stride);
     out.Set("presentedNs", static_cast<double>(frame->presentedNs));
     out.Set("lastError", source->lastError());
+    // What this grab refreshed: everything, or the dirty rectangles (none: the same picture).
+    out.Set("full", frame->full);
+    Napi::Array dirty = Napi::Array::New(e, frame->full ? 0 : frame->dirtyCount);
+    for (int i = 0; !frame->full && i < frame->dirtyCount; i++) {
+      Napi::Object r = Napi::Object::New(e);
+      r.Set("x", frame->dirty[i].x);
+      r.Set("y", frame->dirty[i].y);
+      r.Set("width", frame->dirty[i].width);
+      r.Set("height", frame->dirty[i].height);
+      dirty.Set(static_cast<uint32_t>(i), r);
+    }
+    out.Set("dirty", dirty);
     return out;
   }));
   // onWaitFdReadable(): dispatch what the compositor sent; true = a frame is wanted now.
