@@ -195,7 +195,11 @@ bool WaylandConnection::dispatchAvailable() noexcept {
   } else {
     wl_display_cancel_read(display_);
   }
-  return wl_display_dispatch_pending(display_) >= 0;
+  const bool ok = wl_display_dispatch_pending(display_) >= 0;
+  // Callbacks may have queued requests (wlr-screencopy's buffer_done answers with its copy): out
+  // now, or they wait for the next change-driven wake-up, which then never comes.
+  flush();
+  return ok;
 }
 
 bool WaylandConnection::dispatchUntilImpl(bool (*until)(void*), void* ctx, int timeoutMs) {
