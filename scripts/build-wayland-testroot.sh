@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Builds (once) a throwaway root of Debian's unstable suite with compositors that offer
 # ext-image-copy-capture-v1 (sway >= 1.10, labwc >= 0.19: no bookworm or trixie compositor
-# does), cached outside the checkout under ~/.cache/deskcast/testroots/, keyed by the package
-# list, so CI reuses it. Tests run the compositor inside it as an unprivileged user and capture
-# from the host through its socket.
+# does), cached outside the checkout under ~/.cache/deskcast/testroots/, so CI reuses it. Tests
+# run the compositor inside it as an unprivileged user and capture from the host through its
+# socket.
 #
-# Prints the root's path as its last stdout line (progress goes to stderr).
-# Exit 0: ready. Exit 2: the suite cannot be had here (no mmdebstrap, no mirror, fetch failed):
-# the reason is on stderr and callers skip, never fake. Exit 1: anything else.
+# Cache key: RECIPE, SUITE and the package names. A changed recipe (how the root is made: bump
+# RECIPE), another suite or another package list builds a new root; the same key reuses the
+# old one whatever the suite has moved on to since (a root is a snapshot of the day it was
+# built: delete the directory to refresh it). What it holds is recorded in $ROOT/.deskcast-packages
+# ("name version" lines from dpkg-query inside it), which the tests log and check.
+#
+# Prints the root's path as its last stdout line (progress goes to stderr, every 15 s while
+# building). Exit 0: ready. Exit 2: the suite cannot be had here (no mmdebstrap, no mirror,
+# fetch failed): the reason is on stderr and callers skip, never fake. Exit 1: anything else.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,8 +31,25 @@ unavailable() { log "unavailable: $*"; exit 2; }
 ready() { [ -f "$ROOT/.deskcast-complete" ] && [ -x "$ROOT/usr/bin/sway" ]; }
 # wlroots' SHM allocator needs a /dev/shm its unprivileged user can write to.
 fix_up() { chmod 1777 "$1/dev/shm" "$1/tmp"; }
+# What is really in the root (roots built before this record existed get it on first reuse).
+record_packages() {
+  local root="$1"
+  if [ ! -s "$root/.deskcast-packages" ]; then
+    # Exit status ignored: a pattern matching nothing fails the query but not the others' lines.
+    chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' "${PACKAGES[@]}" 'libwlroots*' libwayland-server0 \
+      2>/dev/null | awk 'NF == 2' > "$root/.deskcast-packages.new" || true
+    if [ ! -s "$root/.deskcast-packages.new" ]; then
+      rm -f "$root/.deskcast-packages.new"
+      log "cannot list the root's packages (dpkg-query in chroot $root failed)"
+      return 0
+    fi
+    mv "$root/.deskcast-packages.new" "$root/.deskcast-packages"
+  fi
+  log "packages: $(tr '\n' ',' < "$root/.deskcast-packages" | sed 's/,$//; s/,/, /g')"
+}
 if ready; then
   fix_up "$ROOT"
+  record_packages "$ROOT"
   log "reusing $ROOT"
   echo "$ROOT"
   exit 0
@@ -48,12 +71,18 @@ if ! flock -n 9; then
   log "another build of this root is running: waiting for it"
   flock 9
 fi
-if ready; then echo "$ROOT"; exit 0; fi
+if ready; then record_packages "$ROOT"; echo "$ROOT"; exit 0; fi
 
 rm -rf "$ROOT" "$ROOT.partial"
 log "building Debian $SUITE with ${PACKAGES[*]} into $ROOT (about a minute, ~900 MB; done once)"
 started=$SECONDS
 include=$(IFS=,; echo "${PACKAGES[*]}")
+# Progress while mmdebstrap works (its own output goes to the log).
+( while sleep 15; do
+    log "$((SECONDS - started)) s: $(grep -E '^I: ' "$CACHE/build-$SUITE-$KEY.log" 2>/dev/null | tail -n 1 | cut -c1-120)"
+  done ) &
+progress=$!
+trap 'kill "$progress" 2>/dev/null || true' EXIT
 # Check-Valid-Until=false: unstable's Release file is often past its Valid-Until on mirrors.
 if ! mmdebstrap --variant=apt --include="$include" \
       --aptopt='Acquire::Check-Valid-Until "false"' \
@@ -65,7 +94,9 @@ if ! mmdebstrap --variant=apt --include="$include" \
   unavailable "mmdebstrap could not build Debian $SUITE from $MIRROR (log above)"
 fi
 (while read -r line; do log "$line"; done < <(grep -E '^I: (downloading|installing|extracting)' "$CACHE/build-$SUITE-$KEY.log" | tail -n 5)) || true
+kill "$progress" 2>/dev/null || true
 fix_up "$ROOT.partial"
+record_packages "$ROOT.partial"
 touch "$ROOT.partial/.deskcast-complete"
 mv "$ROOT.partial" "$ROOT"
 log "built in $((SECONDS - started)) s: $(du -sh "$ROOT" | cut -f1)"

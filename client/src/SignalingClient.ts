@@ -35,9 +35,16 @@ export class SignalingClient {
     });
   }
 
-  /** Fire-and-forget input for the desktop (dropped while disconnected: a stale click must not land later). */
-  sendInput(event: InputEvent): void {
-    if (this.socket.connected) this.socket.volatile.emit('input', event);
+  /**
+   * Fire-and-forget input for the desktop, dropped while disconnected (a stale click must not land
+   * later). `droppable` (pointer motion only): socket.io may also drop it while the socket is busy
+   * sending — a volatile emit right after another is discarded, which lost every button and key
+   * sent just after a pointer position; those are never droppable.
+   */
+  sendInput(event: InputEvent, droppable = false): void {
+    if (!this.socket.connected) return;
+    if (droppable) this.socket.volatile.emit('input', event);
+    else this.socket.emit('input', event);
   }
 
   request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseData<M>> {

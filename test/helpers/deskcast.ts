@@ -11,17 +11,17 @@ import { animateDisplay } from './xvfb.js';
 const execFileAsync = promisify(execFile);
 
 /**
- * The real server in this test process: its own Xvfb (no demo content, so tests control
- * the picture), real mediasoup workers on loopback, real native capture.
+ * The real server in this test process: its own Xvfb (no demo content unless asked for, so tests
+ * control the picture), real mediasoup workers on loopback, real native capture.
  */
-export async function startDeskcast(flags: string[] = [], options: { animate?: boolean } = {}): Promise<DeskcastServer> {
+export async function startDeskcast(flags: string[] = [], options: { animate?: boolean; demoContent?: boolean } = {}): Promise<DeskcastServer> {
   setLogLevel((process.env['DESKCAST_TEST_LOG_LEVEL'] as 'info' | undefined) ?? 'warn');
   // Settings come from the flags alone: a developer's own $DISPLAY, $PULSE_SERVER or DESKCAST_*
   // must not leak into a test.
   // A random media port range: another deskcast (a developer's, a parallel test run) may hold 40000.
   const rtcPort = String(41_000 + 2 * Math.floor(Math.random() * 4000));
   const settings = parseSettings([...testDefaults(flags), '--rtc-port', rtcPort, ...flags], {});
-  const server = await DeskcastServer.create({ settings, embeddedDemoContent: false });
+  const server = await DeskcastServer.create({ settings, embeddedDemoContent: options.demoContent ?? false });
   if (options.animate) {
     const ticker = animateDisplay(server.display);
     const close = server.close.bind(server);

@@ -43,10 +43,24 @@ export interface NativeTestBindings {
     openInfo: string;
     displayName: string;
     waitFd: number;
-    grab(): { result: 'ok' | 'resized' | 'failed' | 'lost'; width: number; height: number; stride: number; presentedNs: number; lastError: string };
+    /** The source reports changes (waitFd / onWaitFdReadable) instead of being grabbed on every tick. */
+    changeDriven: boolean;
+    /** `full`: the whole picture is new; else `dirty` lists what changed (empty: the same picture again). */
+    grab(): {
+      result: 'ok' | 'resized' | 'failed' | 'lost';
+      width: number;
+      height: number;
+      stride: number;
+      presentedNs: number;
+      lastError: string;
+      full: boolean;
+      dirty: { x: number; y: number; width: number; height: number }[];
+    };
     onWaitFdReadable(): boolean;
     /** 0xRRGGBB at (x, y) of the last grab; null outside. */
     pixel(x: number, y: number): number | null;
+    /** Pixels of the last grab that are not 0xRRGGBB, and their bounding box (x1, y1 exclusive). */
+    differing(rgb: number): { count: number; x0: number; y0: number; x1: number; y1: number };
     counters(): { framesCopied?: number; reconfigurations?: number };
   };
 }

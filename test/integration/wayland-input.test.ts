@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedSway } from '../../server/desktop/EmbeddedSway.js';
 import type { InputInjector, NativeInputEvent } from '../../server/native/nativeAddon.js';
 import { loadNative } from '../helpers/native.js';
+import { leftPressPositions } from '../helpers/wev.js';
 
 const native = loadNative();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -109,6 +110,59 @@ describe('native InputInjector (Wayland) against sway 1.7', () => {
       expect(events.filter((e) => e.type === 'error')).toEqual([]);
     }, 60_000);
   }
+
+  it('recycles spare keycodes: more distinct characters the layout lacks than there are spares arrive exactly', async () => {
+    const out = 'recycled.txt';
+    events.length = 0;
+    const { sway: s, injector: inj } = await start(`foot -o font=monospace:size=8 sh -c 'cat > "$XDG_RUNTIME_DIR/${out}"'`, 'us');
+    const file = join(s.runtimeDir, out);
+    await waitForView(s, 'foot');
+    const opened = events.find((e) => e.type === 'log' && /spare keycodes/.test(e.message));
+    const spares = Number(/(\d+) spare keycodes/.exec(opened?.type === 'log' ? opened.message : '')?.[1] ?? NaN);
+    expect(spares, JSON.stringify(events)).toBeGreaterThan(0);
+    // CJK ideographs: none is on a us keymap, each needs a spare; 20 more than there are.
+    let cjk = '';
+    for (let i = 0; i < spares + 20; i++) cjk += String.fromCodePoint(0x4e00 + i * 37);
+    for (let i = 0; i < cjk.length; i += 200) inj.text(cjk.slice(i, i + 200));
+    inj.text('\n');
+    inj.text(`${cjk.slice(0, 5)}\n`); // the first ones again: long recycled, bound anew
+    inj.releaseAll();
+    const expected = `${cjk}\n${cjk.slice(0, 5)}\n`;
+    const got = await waitFor('the typed text', () => {
+      const t = readOr(file);
+      return t.length >= expected.length ? t : undefined;
+    }, 20_000).catch(() => readOr(file));
+    console.log(`[recycle] ${spares} spare keycodes, ${spares + 20} distinct missing characters typed`);
+    expect(got).toBe(expected);
+    expect(events.filter((e) => e.type === 'error' || (e.type === 'log' && e.level === 'warn'))).toEqual([]);
+  }, 60_000);
+
+  it('on a turned output (transform 90) absolute clicks land where aimed', async () => {
+    const log = 'wev-turned.log';
+    const { sway: s, injector: inj } = await start(`sh -c 'stdbuf -oL wev > "$XDG_RUNTIME_DIR/${log}" 2>&1'`, 'us');
+    const file = join(s.runtimeDir, log);
+    // Turned while the injector runs: it must follow the output's new transform.
+    await s.command('output HEADLESS-1 transform 90');
+    await waitForView(s, 'wev');
+    let portrait = false;
+    for (let i = 0; i < 50 && !portrait; i++) {
+      const outputs = (await s.ipc(3)) as { name: string; rect: { width: number; height: number } }[];
+      portrait = outputs[0]?.rect.width === 768 && outputs[0].rect.height === 1024;
+      if (!portrait) await sleep(100);
+    }
+    expect(portrait, 'sway did not turn HEADLESS-1 to 768x1024').toBe(true);
+    await sleep(300); // wev's configure for the new size
+    // Beyond the landscape size (y > 767) and near a portrait corner.
+    const aims = [[100, 900], [700, 50], [767, 1023]] as const;
+    for (const [x, y] of aims) {
+      inj.pointerMove(x, y);
+      inj.button(1, true);
+      inj.button(1, false);
+    }
+    const pressed = /button: 272 \(left\), state: 1 \(pressed\)/g;
+    const text = await waitFor('wev to report the clicks', () => ((readOr(file).match(pressed)?.length ?? 0) >= aims.length ? readOr(file) : undefined)).catch(() => readOr(file));
+    expect(leftPressPositions(text)).toEqual(aims);
+  }, 60_000);
 
   it('pointer clicks land where aimed; relative motion, buttons and wheel reach the client', async () => {
     const log = 'wev.log';

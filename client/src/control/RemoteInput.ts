@@ -102,8 +102,8 @@ export class RemoteInput {
     this.#abort.abort();
   }
 
-  #send(event: InputEvent): void {
-    if (this.#active) this.#signaling.sendInput(event);
+  #send(event: InputEvent, droppable = false): void {
+    if (this.#active) this.#signaling.sendInput(event, droppable);
   }
 
   #onKey(e: KeyboardEvent, down: boolean): void {
@@ -200,7 +200,7 @@ export class RemoteInput {
     this.#moveScheduled = false;
     const move = this.#pendingMove;
     this.#pendingMove = undefined;
-    if (move) this.#send(move);
+    if (move) this.#send(move, true); // the next move supersedes it
   }
 
   #onButton(e: PointerEvent, down: boolean): void {

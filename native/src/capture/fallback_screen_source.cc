@@ -9,29 +9,39 @@ FallbackScreenSource::FallbackScreenSource(std::vector<Candidate> candidates)
 
 void FallbackScreenSource::open() {
   std::string lastCode = errc::kDisplayOpen;
+  std::string lastFailure;
+  int tried = 0;
+  bool lastCandidateFailed = false;
   for (Candidate& c : candidates_) {
     if (!c.source) {
       skipped_ += c.name + " skipped: " + c.skipReason + "; ";
       continue;
     }
+    if (chosen_) {
+      // Never tried: one before it opened.
+      skipped_ += c.name + " not tried: " + chosenName_ + " opened first; ";
+      c.source.reset();
+      continue;
+    }
+    tried++;
     try {
       c.source->open();
       chosen_ = c.source.get();
       chosenName_ = c.name;
-      break;
     } catch (const DeskcastError& e) {
       skipped_ += c.name + " skipped: " + e.what() + "; ";
       lastCode = e.code();
+      lastFailure = e.what();
+      lastCandidateFailed = &c == &candidates_.back();
       c.source.reset();  // release its connection now
     }
   }
   if (!chosen_) {
+    // Only the last one was given (no Wayland display, X failed): its own error, exactly as
+    // `--capture x11` would say it, tells best what to do.
+    if (tried == 1 && lastCandidateFailed) throw DeskcastError(lastCode, lastFailure);
     throw DeskcastError(lastCode, "no capture backend could open (--capture auto): " +
                                       skipped_.substr(0, skipped_.size() - 2));
-  }
-  // The ones after the chosen one were never tried: release them.
-  for (Candidate& c : candidates_) {
-    if (c.source.get() != chosen_) c.source.reset();
   }
 }
 

@@ -17,10 +17,13 @@ std::unique_ptr<ScreenSource> createScreenSource(const ScreenSourceConfig& confi
   if (config.backend == "ext-image-copy-capture") return wayland(Protocol::kExtImageCopyCapture);
   if (config.backend == "wlr-screencopy") return wayland(Protocol::kWlrScreencopy);
   if (config.backend == "auto") {
-    // No Wayland display: X11 as it always was (its own errors, nothing to fall back from).
-    if (config.waylandDisplay.empty()) return std::make_unique<X11ScreenSource>(config.display, config.drawCursor);
+    // Always through the fallback, so the log says what was chosen and why the rest was not.
     std::vector<FallbackScreenSource::Candidate> candidates;
-    candidates.push_back({"wayland", wayland(Protocol::kAuto), ""});
+    if (config.waylandDisplay.empty()) {
+      candidates.push_back({"wayland", nullptr, "no Wayland display given (--wayland-display / $WAYLAND_DISPLAY)"});
+    } else {
+      candidates.push_back({"wayland", wayland(Protocol::kAuto), ""});
+    }
     if (config.display.empty()) {
       candidates.push_back({"x11", nullptr, "no X display given (--display / $DISPLAY)"});
     } else {

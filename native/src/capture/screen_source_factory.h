@@ -10,8 +10,8 @@ namespace deskcast {
 
 struct ScreenSourceConfig {
   // "auto": Wayland (ext-image-copy-capture, else wlr-screencopy) when a Wayland display is
-  // given, else X11; "x11"; "wayland" (either protocol); "ext-image-copy-capture" or
-  // "wlr-screencopy" force one protocol.
+  // given, else X11; its openInfo() names the choice and why each other candidate was skipped;
+  // "x11"; "wayland" (either protocol); "ext-image-copy-capture" or "wlr-screencopy" force one.
   std::string backend = "auto";
   std::string display;         // X display name (":0")
   std::string waylandDisplay;  // socket name in $XDG_RUNTIME_DIR or an absolute path; "" = none

@@ -1,8 +1,11 @@
 #include "capture/wayland_screen_source.h"
 
+#include <libyuv/rotate_argb.h>
+
 #include <algorithm>
 
 #include "common/errors.h"
+#include "wayland/output_transform.h"
 #include "ext-image-capture-source-v1-client.h"
 #include "ext-image-copy-capture-v1-client.h"
 #include "wlr-screencopy-unstable-v1-client.h"
@@ -33,6 +36,32 @@ int64_t timespecNs(uint32_t secHi, uint32_t secLo, uint32_t nsec) {
   return static_cast<int64_t>(sec) * 1000000000LL + nsec;
 }
 
+// Turns the framebuffer `src` (srcWidth x srcHeight) of an output with `transform` back into
+// the upright picture in `dst` (wayland/output_transform.h says how the compositor laid it).
+void turnUpright(const uint8_t* src, int srcStride, int srcWidth, int srcHeight, int32_t transform,
+                 uint8_t* dst, int dstStride) noexcept {
+  const bool flipped = (transform & 4) != 0;
+  const int quarterTurns = transform & 3;
+  if (!flipped && quarterTurns != 0) {
+    // Undoing k counter-clockwise quarter turns = k clockwise ones (libyuv turns clockwise).
+    const libyuv::RotationMode mode =
+        quarterTurns == 1 ? libyuv::kRotate90 : quarterTurns == 2 ? libyuv::kRotate180 : libyuv::kRotate270;
+    libyuv::ARGBRotate(src, srcStride, dst, dstStride, srcWidth, srcHeight, mode);
+    return;
+  }
+  // Flipped outputs (rare): pixel by pixel.
+  const int width = quarterTurned(transform) ? srcHeight : srcWidth;  // upright size
+  const int height = quarterTurned(transform) ? srcWidth : srcHeight;
+  for (int y = 0; y < height; y++) {
+    auto* out = reinterpret_cast<uint32_t*>(dst + static_cast<size_t>(y) * dstStride);
+    for (int x = 0; x < width; x++) {
+      int fx = 0, fy = 0;
+      uprightToFramebuffer(transform, width, height, x, y, 1, &fx, &fy);
+      out[x] = *reinterpret_cast<const uint32_t*>(src + static_cast<size_t>(fy) * srcStride + static_cast<size_t>(fx) * 4);
+    }
+  }
+}
+
 }  // namespace
 
 // Listener callbacks; `data` is the source.
@@ -61,6 +90,9 @@ struct WaylandScreenSource::Callbacks {
                        uint32_t nsec) {
     auto* s = static_cast<S*>(data);
     s->buffers_[s->target_].presentedNs = timespecNs(secHi, secLo, nsec);
+    // wlr-screencopy says nothing of the transform: the output's (its geometry event comes with
+    // the commit that changed it, before frames rendered that way).
+    s->buffers_[s->target_].transform = s->output_->transform;
     s->destroyFrame();
     s->copy_ = Copy::kReady;
     s->newest_ = s->target_;
@@ -70,12 +102,17 @@ struct WaylandScreenSource::Callbacks {
   static void wlrFailed(void* data, zwlr_screencopy_frame_v1*) {
     auto* s = static_cast<S*>(data);
     s->destroyFrame();
+    s->nextCopyFull_ = true;
     s->copy_ = Copy::kFailed;
     s->lastError_ = "the compositor failed a wlr-screencopy copy of output " + s->outputName_ +
                     " (the output may have been disabled or resized); retrying";
   }
-  static void wlrDamage(void*, zwlr_screencopy_frame_v1*, uint32_t, uint32_t, uint32_t, uint32_t) {
-    // Each copy is a whole frame (the other buffer is never patched), so the region is not needed.
+  static void wlrDamage(void* data, zwlr_screencopy_frame_v1*, uint32_t x, uint32_t y, uint32_t w,
+                        uint32_t h) {
+    // Each copy is a whole frame; the damage says what the pipeline must re-convert.
+    auto* s = static_cast<S*>(data);
+    s->addDamage(s->target_, static_cast<int32_t>(x), static_cast<int32_t>(y), static_cast<int32_t>(w),
+                 static_cast<int32_t>(h));
   }
   static void wlrDmabuf(void*, zwlr_screencopy_frame_v1*, uint32_t, uint32_t, uint32_t) {}
   static void wlrBufferDone(void* data, zwlr_screencopy_frame_v1*) {
@@ -90,8 +127,10 @@ struct WaylandScreenSource::Callbacks {
     }
     if (!(s->pending_ == s->current_)) return;  // grab() re-allocates, then copies
     Buffer& b = s->buffers_[s->target_];
+    // With damage: the compositor completes the copy only once the output changed (change-driven).
     if (s->wlrCopiedOnce_) zwlr_screencopy_frame_v1_copy_with_damage(s->wlrFrame_, b.buffer);
     else zwlr_screencopy_frame_v1_copy(s->wlrFrame_, b.buffer);
+    s->startCopyInto(s->target_, !s->wlrCopiedOnce_);
     s->copy_ = Copy::kCopying;
   }
 
@@ -123,12 +162,15 @@ struct WaylandScreenSource::Callbacks {
   }
 
   // --- ext-image-copy-capture frame ---
-  static void extTransform(void*, ext_image_copy_capture_frame_v1*, uint32_t) {}
+  static void extTransform(void* data, ext_image_copy_capture_frame_v1*, uint32_t transform) {
+    static_cast<S*>(data)->frameTransform_ = static_cast<int32_t>(transform);
+  }
   static void extDamage(void* data, ext_image_copy_capture_frame_v1*, int32_t x, int32_t y,
                         int32_t w, int32_t h) {
     auto* s = static_cast<S*>(data);
-    // What changed in this frame is now stale in the other buffer.
+    // What changed in this frame is now stale in the other buffer, and news for the pipeline.
     s->markStale(1 - s->target_, x, y, w, h);
+    s->addDamage(s->target_, x, y, w, h);
   }
   static void extPresentationTime(void* data, ext_image_copy_capture_frame_v1*, uint32_t secHi,
                                   uint32_t secLo, uint32_t nsec) {
@@ -139,6 +181,7 @@ struct WaylandScreenSource::Callbacks {
     auto* s = static_cast<S*>(data);
     Buffer& b = s->buffers_[s->target_];
     b.staleX0 = b.staleY0 = b.staleX1 = b.staleY1 = 0;
+    b.transform = s->frameTransform_;
     s->destroyFrame();
     s->copy_ = Copy::kReady;
     s->newest_ = s->target_;
@@ -147,6 +190,7 @@ struct WaylandScreenSource::Callbacks {
   static void extFailed(void* data, ext_image_copy_capture_frame_v1*, uint32_t reason) {
     auto* s = static_cast<S*>(data);
     s->destroyFrame();
+    s->nextCopyFull_ = true;  // what changed meanwhile is not reported again
     s->copy_ = Copy::kFailed;
     if (reason == EXT_IMAGE_COPY_CAPTURE_FRAME_V1_FAILURE_REASON_BUFFER_CONSTRAINTS) {
       // The output changed size or format: the session's new constraints follow (or came).
@@ -271,11 +315,19 @@ void WaylandScreenSource::open() {
                                                 socket_ + "' within " + std::to_string(kOpenTimeoutMs) +
                                                 " ms: " + (lastError_.empty() ? "no answer" : lastError_));
   }
+  // The first picture's orientation sets the size grab() delivers (a turned output's is swapped).
+  deliveredTransform_ = buffers_[newest_].transform;
+  sizeFor(deliveredTransform_);
   displayName_ = "wayland:" + socket_ + " output " + outputName_;
   openInfo_ = std::string("Wayland capture with ") + protocolName(inUse_) +
               (inUse_ == Protocol::kWlrScreencopy ? " v" + std::to_string(wlrVersion_) + " copy_with_damage" : "") +
               ", SHM " + (current_.format == WL_SHM_FORMAT_XRGB8888 ? "XRGB8888" : "ARGB8888") +
-              ", cursor " + (drawCursor_ ? "painted by the compositor" : "off") + skipped;
+              ", change-driven (the compositor's damage), cursor " +
+              (drawCursor_ ? "painted by the compositor" : "off") +
+              (deliveredTransform_ != WL_OUTPUT_TRANSFORM_NORMAL
+                   ? ", output transform " + std::to_string(deliveredTransform_) + " turned upright"
+                   : std::string()) +
+              skipped;
   lastError_.clear();
 }
 
@@ -328,10 +380,13 @@ void WaylandScreenSource::allocateBuffers(const Constraints& c) {
     b.staleX1 = c.width;
     b.staleY1 = c.height;
     b.presentedNs = 0;
+    b.full = true;
+    b.dirtyCount = 0;
+    b.transform = output_ ? output_->transform : 0;
   }
   current_ = c;
-  width_ = c.width;
-  height_ = c.height;
+  sizeFor(deliveredTransform_ >= 0 ? deliveredTransform_ : buffers_[0].transform);
+  nextCopyFull_ = true;
   delivered_ = -1;
   newest_ = -1;
   target_ = 0;
@@ -366,6 +421,53 @@ void WaylandScreenSource::markStale(int target, int32_t x, int32_t y, int32_t w,
   b.staleY1 = std::max(b.staleY1, y + h);
 }
 
+void WaylandScreenSource::startCopyInto(int index, bool full) noexcept {
+  Buffer& b = buffers_[index];
+  b.full = full || nextCopyFull_;
+  b.dirtyCount = 0;
+  nextCopyFull_ = false;
+}
+
+// Merges into an overlapping rectangle, or appends; past kMaxDirtyRects everything becomes one
+// bounding box (as the X11 source does).
+void WaylandScreenSource::addDamage(int index, int32_t x, int32_t y, int32_t w, int32_t h) noexcept {
+  Buffer& b = buffers_[index];
+  if (b.full) return;
+  int x0 = std::max(0, x), y0 = std::max(0, y);
+  int x1 = std::min(current_.width, x + w), y1 = std::min(current_.height, y + h);
+  if (x1 <= x0 || y1 <= y0) return;
+  for (int i = 0; i < b.dirtyCount; i++) {
+    PixelRect& d = b.dirty[i];
+    if (x0 <= d.x + d.width && d.x <= x1 && y0 <= d.y + d.height && d.y <= y1) {
+      const int nx0 = std::min(x0, d.x), ny0 = std::min(y0, d.y);
+      const int nx1 = std::max(x1, d.x + d.width), ny1 = std::max(y1, d.y + d.height);
+      d = PixelRect{nx0, ny0, nx1 - nx0, ny1 - ny0};
+      return;
+    }
+  }
+  if (b.dirtyCount < kMaxDirtyRects) {
+    b.dirty[b.dirtyCount++] = PixelRect{x0, y0, x1 - x0, y1 - y0};
+    return;
+  }
+  for (int i = 0; i < b.dirtyCount; i++) {
+    x0 = std::min(x0, b.dirty[i].x);
+    y0 = std::min(y0, b.dirty[i].y);
+    x1 = std::max(x1, b.dirty[i].x + b.dirty[i].width);
+    y1 = std::max(y1, b.dirty[i].y + b.dirty[i].height);
+  }
+  b.dirty[0] = PixelRect{x0, y0, x1 - x0, y1 - y0};
+  b.dirtyCount = 1;
+}
+
+void WaylandScreenSource::sizeFor(int32_t transform) {
+  width_ = quarterTurned(transform) ? current_.height : current_.width;
+  height_ = quarterTurned(transform) ? current_.width : current_.height;
+  if (transform != WL_OUTPUT_TRANSFORM_NORMAL) {
+    const size_t bytes = static_cast<size_t>(width_) * 4 * static_cast<size_t>(height_);
+    if (turned_.size() < bytes) turned_.resize(bytes);  // on a reconfiguration, never per frame
+  }
+}
+
 void WaylandScreenSource::requestCopy() {
   // Never into the buffer the encoder may still read.
   target_ = delivered_ == 0 ? 1 : 0;
@@ -376,6 +478,8 @@ void WaylandScreenSource::requestCopy() {
     copy_ = Copy::kNegotiating;  // buffer_done copies, or asks grab() to re-allocate first
   } else {
     Buffer& b = buffers_[target_];
+    startCopyInto(target_, false);
+    frameTransform_ = output_->transform;  // until the frame's own transform event
     extFrame_ = ext_image_copy_capture_session_v1_create_frame(extSession_);
     ext_image_copy_capture_frame_v1_add_listener(extFrame_, &kExtFrameListener, this);
     ext_image_copy_capture_frame_v1_attach_buffer(extFrame_, b.buffer);
@@ -393,6 +497,7 @@ void WaylandScreenSource::copyNegotiatedWlrFrame() {
   target_ = delivered_ == 0 ? 1 : 0;
   // A plain copy: new buffers hold nothing yet, so waiting for damage would be wrong.
   zwlr_screencopy_frame_v1_copy(wlrFrame_, buffers_[target_].buffer);
+  startCopyInto(target_, true);
   copy_ = Copy::kCopying;
   connection_->flush();
 }
@@ -435,18 +540,45 @@ bool WaylandScreenSource::onWaitFdReadable() {
   const bool resized = (copy_ == Copy::kNegotiating && constraintsDone_ && !(pending_ == current_)) ||
                        (inUse_ == Protocol::kExtImageCopyCapture && constraintsDone_ && !(pending_ == current_));
   if (resized || copy_ == Copy::kFailed) return true;
-  // A change after a still screen is grabbed at once (latency); while the screen keeps changing
-  // the pipeline's own cadence picks the newest copy (never the compositor's refresh rate).
-  return copy_ == Copy::kReady && lastGrabWasStill_;
+  // A finished copy means the output changed (both protocols wait for damage): a frame is due;
+  // the pipeline paces it to --fps (never the compositor's refresh rate).
+  return copy_ == Copy::kReady;
 }
 
-ScreenSource::GrabResult WaylandScreenSource::deliver(BgrxFrame* frame, int index, GrabResult result) noexcept {
+ScreenSource::GrabResult WaylandScreenSource::deliver(BgrxFrame* frame, int index, GrabResult result, bool fresh) {
   delivered_ = index;
-  frame->pixels = pool_.data() + buffers_[index].offset;
-  frame->width = current_.width;
-  frame->height = current_.height;
-  frame->stride = current_.stride;
-  frame->presentedNs = buffers_[index].presentedNs;
+  const Buffer& b = buffers_[index];
+  bool full = fresh && (b.full || result == GrabResult::kResized);
+  if (b.transform != deliveredTransform_) {
+    // The output was turned: the upright size changes (portrait ↔ landscape) with no new buffers.
+    const int oldWidth = width_, oldHeight = height_;
+    deliveredTransform_ = b.transform;
+    sizeFor(deliveredTransform_);
+    if (width_ != oldWidth || height_ != oldHeight) result = GrabResult::kResized;
+    fresh = true;
+    full = true;
+  }
+  const uint8_t* pixels = pool_.data() + b.offset;
+  if (deliveredTransform_ != WL_OUTPUT_TRANSFORM_NORMAL) {
+    // Damage is in framebuffer coordinates: a turned picture is simply refreshed whole.
+    if (fresh) turnUpright(pixels, current_.stride, current_.width, current_.height, deliveredTransform_, turned_.data(), width_ * 4);
+    frame->pixels = turned_.data();
+    frame->stride = width_ * 4;
+    full = fresh;
+  } else {
+    frame->pixels = pixels;
+    frame->stride = current_.stride;
+  }
+  frame->width = width_;
+  frame->height = height_;
+  frame->presentedNs = b.presentedNs;
+  // The compositor paints the cursor into the picture; the pipeline draws none.
+  frame->cursor = CursorImage{};
+  frame->cursorChanged = false;
+  frame->changedAtNs = 0;
+  frame->full = full;
+  frame->dirtyCount = fresh && !full ? b.dirtyCount : 0;
+  std::copy(b.dirty, b.dirty + frame->dirtyCount, frame->dirty);
   return result;
 }
 
@@ -479,9 +611,7 @@ ScreenSource::GrabResult WaylandScreenSource::grab(BgrxFrame* frame) {
       copy_ = Copy::kFailed;
       return GrabResult::kFailed;
     }
-    const int fresh = newest_;
-    GrabResult r = deliver(frame, fresh, GrabResult::kResized);
-    lastGrabWasStill_ = false;
+    GrabResult r = deliver(frame, newest_, GrabResult::kResized, true);
     requestCopy();
     return r;
   }
@@ -491,19 +621,16 @@ ScreenSource::GrabResult WaylandScreenSource::grab(BgrxFrame* frame) {
     if (newest_ < 0) return GrabResult::kFailed;
   }
   if (copy_ == Copy::kReady) {
-    const int fresh = newest_;
-    GrabResult r = deliver(frame, fresh, GrabResult::kOk);
-    lastGrabWasStill_ = false;
+    GrabResult r = deliver(frame, newest_, GrabResult::kOk, true);
     requestCopy();
     return r;
   }
-  // Nothing new since the last grab (a still screen): the same pixels again.
-  lastGrabWasStill_ = true;
+  // Nothing new since the last grab (a still screen; a keyframe is due): the same pixels again.
   if (newest_ < 0) {
     lastError_ = "no frame from output " + outputName_ + " yet";
     return GrabResult::kFailed;
   }
-  return deliver(frame, newest_, GrabResult::kOk);
+  return deliver(frame, newest_, GrabResult::kOk, false);
 }
 
 }  // namespace deskcast

@@ -3,18 +3,26 @@
 //    sway >= 1.10, labwc >= 0.19, ...), or
 //  - wlr-screencopy-unstable-v1 v3 copy_with_damage (wlroots compositors before that: sway 1.7).
 //
-// Event-driven: waitFd() is the connection's fd. One copy is in flight at a time, into the
-// buffer the encoder is not reading; grab() hands over the newest finished copy (or the last one
-// again while the screen is still) and asks for the next. Two buffers in one memfd pool; a size
-// change rebuilds the two wl_buffers in the same pool (grown if needed) on the same connection
-// and session, so a compositor that resizes its output costs nothing that accumulates.
-// XRGB8888 / ARGB8888 SHM data is little-endian B,G,R,X: handed to the encoder without a copy.
+// Change-driven: waitFd() is the connection's fd. One copy is in flight at a time, into the
+// buffer the encoder is not reading; both protocols complete it only once the output has changed
+// (wlr copy_with_damage; an ext frame after the session's first), so a finished copy is news:
+// onWaitFdReadable() says a frame is due, grab() hands it over with the compositor's damage as
+// the dirty rectangles and asks for the next. A still screen completes no copy: grab() (for a
+// keyframe) hands over the last one again with nothing dirty, and nothing is encoded.
+// Two buffers in one memfd pool; a size change rebuilds the two wl_buffers in the same pool
+// (grown if needed) on the same connection and session, so a compositor that resizes its output
+// costs nothing that accumulates. XRGB8888 / ARGB8888 SHM data is little-endian B,G,R,X: handed
+// to the encoder without a copy — unless the output is turned (wl_output transform 90/180/270,
+// flipped): the compositor's buffer is then in the output's framebuffer orientation and is turned
+// upright into a third buffer (sized on reconfiguration, never per frame), so the picture and its
+// size are what a viewer and absolute pointer motion see (a 90° output is portrait).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capture/screen_source.h"
 #include "wayland/shm_pool.h"
@@ -56,6 +64,7 @@ class WaylandScreenSource final : public ScreenSource {
   bool cursorSupported() const noexcept override { return drawCursor_; }
   int waitFd() const noexcept override { return connection_ ? connection_->fd() : -1; }
   bool onWaitFdReadable() override;
+  bool changeDriven() const noexcept override { return true; }
   std::string openInfo() const override { return openInfo_; }
   const char* backend() const noexcept override {
     return inUse_ == Protocol::kWlrScreencopy || wanted_ == Protocol::kWlrScreencopy ? "wlr-screencopy" : "ext-image-copy-capture";
@@ -77,6 +86,12 @@ class WaylandScreenSource final : public ScreenSource {
     // compositor must redraw it on the next capture into this buffer.
     int32_t staleX0 = 0, staleY0 = 0, staleX1 = 0, staleY1 = 0;
     int64_t presentedNs = 0;
+    // What the copy into this buffer changed since the copy before it (the compositor's damage,
+    // buffer coordinates): everything (`full`: a plain copy, new buffers), or these rectangles.
+    bool full = true;
+    int dirtyCount = 0;
+    PixelRect dirty[kMaxDirtyRects];
+    int32_t transform = 0;  // wl_output transform of the picture in it
   };
   // The buffer layout the compositor asks for.
   struct Constraints {
@@ -98,7 +113,11 @@ class WaylandScreenSource final : public ScreenSource {
   void destroyFrame() noexcept;
   void markStale(int target, int32_t x, int32_t y, int32_t w, int32_t h) noexcept;
   bool waitForCopy(int timeoutMs);
-  GrabResult deliver(BgrxFrame* frame, int index, GrabResult result) noexcept;
+  void startCopyInto(int index, bool full) noexcept;  // its damage record starts empty (or full)
+  void addDamage(int index, int32_t x, int32_t y, int32_t w, int32_t h) noexcept;
+  // `fresh`: a copy not handed over before (its damage is the news); else the same picture again.
+  GrabResult deliver(BgrxFrame* frame, int index, GrabResult result, bool fresh);
+  void sizeFor(int32_t transform);  // width_/height_: the buffers' size, turned upright
 
   const std::string socket_;
   std::string outputName_;  // as asked; the chosen output's name after open()
@@ -136,8 +155,11 @@ class WaylandScreenSource final : public ScreenSource {
   int newest_ = -1;      // the newest finished copy
   int target_ = 0;       // the buffer of the copy in flight
   Copy copy_ = Copy::kIdle;
-  bool lastGrabWasStill_ = false;  // the previous grab() found nothing new
-  int width_ = 0;
+  int32_t frameTransform_ = 0;     // ext: the transform event of the frame in flight
+  bool nextCopyFull_ = true;       // the next copy's damage cannot be trusted (first, after a failure)
+  int32_t deliveredTransform_ = -1;  // the transform the delivered pictures are turned from
+  std::vector<uint8_t> turned_;     // the upright picture of a turned output
+  int width_ = 0;                  // what grab() delivers: the buffers' size, turned upright
   int height_ = 0;
   uint64_t framesCopied_ = 0;
   uint64_t reconfigurations_ = 0;

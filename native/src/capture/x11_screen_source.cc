@@ -196,6 +196,12 @@ void X11ScreenSource::allocateImage(int width, int height) {
   pendingHeight_ = height;
 }
 
+std::string X11ScreenSource::openInfo() const {
+  return std::string("X11 capture with MIT-SHM, ") +
+         (damage_ != 0 ? "change-driven (DAMAGE)" : "every frame tick (no DAMAGE or XFixes)") + ", cursor " +
+         (!drawCursor_ ? "off" : xfixesEventBase_ >= 0 ? "from XFixes" : "not available (no XFixes)");
+}
+
 int X11ScreenSource::waitFd() const noexcept {
   return damage_ != 0 && display_ ? ConnectionNumber(display_->get()) : -1;
 }

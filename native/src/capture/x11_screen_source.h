@@ -42,6 +42,7 @@ class X11ScreenSource final : public ScreenSource {
   int waitFd() const noexcept override;
   bool onWaitFdReadable() override;
   const char* backend() const noexcept override { return "x11"; }
+  std::string openInfo() const override;
   bool changeDriven() const noexcept override { return damage_ != 0; }
   // XWarpPointer (xdotool, some toolkits) moves the pointer without raw motion events.
   int64_t pollIntervalNs() const noexcept override { return damage_ != 0 && drawCursor_ ? 50000000 : 0; }

@@ -10,6 +10,7 @@
 #include "common/errors.h"
 #include "input/injector_thread.h"
 #include "input/keysym_unicode.h"
+#include "wayland/output_transform.h"
 #include "virtual-keyboard-unstable-v1-client.h"
 #include "wlr-virtual-pointer-unstable-v1-client.h"
 
@@ -194,14 +195,21 @@ void WaylandInputInjector::handleEvents() {
 // --- pointer ---
 
 void WaylandInputInjector::pointerAbsolute(int x, int y) {
-  int w = output_->modeWidth, h = output_->modeHeight;
-  if (output_->transform & 1) std::swap(w, h);  // 90° / 270°: the output's pixels are turned
-  if (w <= 0 || h <= 0) return;
+  const int modeWidth = output_->modeWidth, modeHeight = output_->modeHeight;
+  if (modeWidth <= 0 || modeHeight <= 0) return;
+  // (x, y) is on the upright picture, as capture delivers it (a 90° output is portrait) ...
+  const int32_t transform = output_->transform;
+  const int w = quarterTurned(transform) ? modeHeight : modeWidth;
+  const int h = quarterTurned(transform) ? modeWidth : modeHeight;
   x = x < 0 ? 0 : x >= w ? w - 1 : x;
   y = y < 0 ? 0 : y >= h ? h - 1 : y;
-  // Extent = the output in pixels: the compositor maps it onto the output whatever its scale.
-  zwlr_virtual_pointer_v1_motion_absolute(pointer_, nowMs(), static_cast<uint32_t>(x), static_cast<uint32_t>(y),
-                                          static_cast<uint32_t>(w), static_cast<uint32_t>(h));
+  // ... while wlroots maps absolute motion in the framebuffer's orientation: send it there
+  // (continuous coordinates, so integer points stay integer). Extent = the framebuffer in
+  // pixels: the compositor maps it onto the output whatever its scale.
+  int fx = x, fy = y;
+  uprightToFramebuffer(transform, w, h, x, y, 0, &fx, &fy);
+  zwlr_virtual_pointer_v1_motion_absolute(pointer_, nowMs(), static_cast<uint32_t>(fx), static_cast<uint32_t>(fy),
+                                          static_cast<uint32_t>(modeWidth), static_cast<uint32_t>(modeHeight));
   zwlr_virtual_pointer_v1_frame(pointer_);
 }
 

@@ -18,9 +18,11 @@ int64_t monotonicMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-void outputGeometry(void*, wl_output*, int32_t, int32_t, int32_t, int32_t, int32_t, const char*,
-                    const char*, int32_t transform_) {
-  (void)transform_;
+// The transform matters: a turned output's logical size (what capture delivers and absolute
+// pointer motion spans) is its mode with width and height swapped.
+void outputGeometry(void* data, wl_output*, int32_t, int32_t, int32_t, int32_t, int32_t, const char*,
+                    const char*, int32_t transform) {
+  static_cast<WaylandOutput*>(data)->transform = transform;
 }
 void outputMode(void* data, wl_output*, uint32_t flags, int32_t width, int32_t height, int32_t) {
   if (!(flags & WL_OUTPUT_MODE_CURRENT)) return;
@@ -193,7 +195,11 @@ bool WaylandConnection::dispatchAvailable() noexcept {
   } else {
     wl_display_cancel_read(display_);
   }
-  return wl_display_dispatch_pending(display_) >= 0;
+  const bool ok = wl_display_dispatch_pending(display_) >= 0;
+  // Callbacks may have queued requests (wlr-screencopy's buffer_done answers with its copy): out
+  // now, or they wait for the next change-driven wake-up, which then never comes.
+  flush();
+  return ok;
 }
 
 bool WaylandConnection::dispatchUntilImpl(bool (*until)(void*), void* ctx, int timeoutMs) {

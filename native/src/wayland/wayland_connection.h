@@ -77,7 +77,8 @@ class WaylandConnection {
   }
   // One round trip with a deadline (wl_display_roundtrip waits forever). False: timed out or lost.
   bool roundtrip(int timeoutMs);
-  // Non-blocking: reads what the fd has and dispatches it. False: the connection is lost.
+  // Non-blocking: reads what the fd has, dispatches it and sends what the callbacks asked for.
+  // False: the connection is lost.
   bool dispatchAvailable() noexcept;
   // Non-blocking flush of queued requests. False: the connection is lost.
   bool flush() noexcept;
