@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
 
 #include "common/errors.h"
@@ -331,7 +332,7 @@ void VideoSession::pipelineLoop() {
     const bool tail = changeDriven && !frameNeeded_ && keyframeMask == 0 && now >= tailDueNs_;
     frameNeeded_ = false;
     const bool sent = processFrame(frameStart, keyframeMask, tail);
-    if (changeDriven) tailDueNs_ = sent && !tail ? frameStart + kTailFrameDelayNs : (tail ? INT64_MAX : tailDueNs_);
+    if (changeDriven) planTail(frameStart, sent, tail, keyframeMask != 0);
     lastFrameNs_ = frameStart;
     // News that arrived while grabbing sits in Xlib's queue, where poll() cannot see it.
     if (changeDriven && source_->onWaitFdReadable()) frameNeeded_ = true;
@@ -347,6 +348,20 @@ void VideoSession::pipelineLoop() {
     nextFrameNs_ = frameStart < nextFrameNs_ ? frameStart + interval : nextFrameNs_ + interval;
     if (nextFrameNs_ < done) nextFrameNs_ = done;
   }
+}
+
+void VideoSession::planTail(int64_t frameStartNs, bool sent, bool wasTail, bool requestedKeyframe) noexcept {
+  if (wasTail) {
+    tailSent_++;
+  } else if (sent) {
+    tailBaseNs_ = frameStartNs;
+    tailOffsetsNs_ = requestedKeyframe ? kTailAfterKeyframeNs : kTailAfterChangeNs;
+    tailCount_ = requestedKeyframe ? std::size(kTailAfterKeyframeNs) : std::size(kTailAfterChangeNs);
+    tailSent_ = 0;
+  } else {
+    return;  // nothing went out: the plan stands
+  }
+  tailDueNs_ = tailSent_ < tailCount_ ? tailBaseNs_ + tailOffsetsNs_[tailSent_] : INT64_MAX;
 }
 
 int64_t VideoSession::nextHousekeepingNs() const noexcept {

@@ -126,6 +126,8 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   bool processFrame(int64_t frameStartNs, uint32_t keyframeMask, bool repeat = false);
   void maybeSendSenderReport(int64_t nowNs);
   int64_t nextHousekeepingNs() const noexcept;
+  // After a frame went out: when the next repeat of a still picture is due (tailDueNs_).
+  void planTail(int64_t frameStartNs, bool sent, bool wasTail, bool requestedKeyframe) noexcept;
   void maybeEmitStats(int64_t nowNs);
   void noteSendError(int err);
   void postKeyframe(KeyframeReason reason) noexcept;
@@ -179,10 +181,19 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   int64_t lastSourcePollNs_ = 0;  // start of the last frame grabbed (change-driven pacing)
   bool frameNeeded_ = false;  // the source asked for a frame before the next tick
   // Change-driven capture sends nothing on a still screen, so a receiver that missed the last
-  // frame (an IDR sent before its DTLS-SRTP was ready, a lost last packet) would not notice
-  // until the next change. One repeat of the unchanged picture (an all-skip P-frame, a few
-  // hundred bytes) this long after the last frame lets it see the gap and NACK or PLI at once.
-  static constexpr int64_t kTailFrameDelayNs = 150'000'000;
+  // frame (a lost last packet, an IDR sent before its DTLS-SRTP was ready) would not notice
+  // until the next change. Repeats of the unchanged picture (all-skip P-frames, a few dozen
+  // bytes each) let it see the gap and NACK or PLI at once: one 150 ms after a change; after a
+  // requested keyframe (a viewer joining), a series at growing gaps, because mediasoup asks for
+  // that keyframe the moment its side of DTLS is done and the browser's SRTP may be ready only
+  // some time later, varying with load; with a single repeat the joiner could miss both and
+  // then wait for the browser's own keyframe timer (3 s).
+  static constexpr int64_t kTailAfterChangeNs[] = {150'000'000};
+  static constexpr int64_t kTailAfterKeyframeNs[] = {40'000'000, 80'000'000, 160'000'000, 320'000'000};
+  const int64_t* tailOffsetsNs_ = nullptr;  // offsets from tailBaseNs_ of the repeats planned
+  size_t tailCount_ = 0;
+  size_t tailSent_ = 0;
+  int64_t tailBaseNs_ = 0;
   int64_t tailDueNs_ = INT64_MAX;
   BgrxFrame frame_;
   uint32_t currentRtpTimestamp_ = 0;
