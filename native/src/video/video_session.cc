@@ -332,7 +332,9 @@ void VideoSession::pipelineLoop() {
     const bool tail = changeDriven && !frameNeeded_ && keyframeMask == 0 && now >= tailDueNs_;
     frameNeeded_ = false;
     const bool sent = processFrame(frameStart, keyframeMask, tail);
-    if (changeDriven) planTail(frameStart, sent, tail, keyframeMask != 0);
+    if (changeDriven) {
+      planTail(frameStart, sent, tail, (keyframeMask & (bit(KeyframeReason::kPli) | bit(KeyframeReason::kFir))) != 0);
+    }
     lastFrameNs_ = frameStart;
     // News that arrived while grabbing sits in Xlib's queue, where poll() cannot see it.
     if (changeDriven && source_->onWaitFdReadable()) frameNeeded_ = true;
@@ -350,13 +352,13 @@ void VideoSession::pipelineLoop() {
   }
 }
 
-void VideoSession::planTail(int64_t frameStartNs, bool sent, bool wasTail, bool requestedKeyframe) noexcept {
+void VideoSession::planTail(int64_t frameStartNs, bool sent, bool wasTail, bool receiverAskedKeyframe) noexcept {
   if (wasTail) {
     tailSent_++;
   } else if (sent) {
     tailBaseNs_ = frameStartNs;
-    tailOffsetsNs_ = requestedKeyframe ? kTailAfterKeyframeNs : kTailAfterChangeNs;
-    tailCount_ = requestedKeyframe ? std::size(kTailAfterKeyframeNs) : std::size(kTailAfterChangeNs);
+    tailOffsetsNs_ = receiverAskedKeyframe ? kTailAfterKeyframeNs : kTailAfterChangeNs;
+    tailCount_ = receiverAskedKeyframe ? std::size(kTailAfterKeyframeNs) : std::size(kTailAfterChangeNs);
     tailSent_ = 0;
   } else {
     return;  // nothing went out: the plan stands

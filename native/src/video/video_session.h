@@ -127,7 +127,7 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   void maybeSendSenderReport(int64_t nowNs);
   int64_t nextHousekeepingNs() const noexcept;
   // After a frame went out: when the next repeat of a still picture is due (tailDueNs_).
-  void planTail(int64_t frameStartNs, bool sent, bool wasTail, bool requestedKeyframe) noexcept;
+  void planTail(int64_t frameStartNs, bool sent, bool wasTail, bool receiverAskedKeyframe) noexcept;
   void maybeEmitStats(int64_t nowNs);
   void noteSendError(int err);
   void postKeyframe(KeyframeReason reason) noexcept;
@@ -184,12 +184,14 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   // frame (a lost last packet, an IDR sent before its DTLS-SRTP was ready) would not notice
   // until the next change. Repeats of the unchanged picture (all-skip P-frames, a few dozen
   // bytes each) let it see the gap and NACK or PLI at once: one 150 ms after a change; after a
-  // requested keyframe (a viewer joining), a series at growing gaps, because mediasoup asks for
-  // that keyframe the moment its side of DTLS is done and the browser's SRTP may be ready only
-  // some time later, varying with load; with a single repeat the joiner could miss both and
-  // then wait for the browser's own keyframe timer (3 s).
+  // keyframe a receiver asked for (PLI/FIR: a viewer joining), a series at doubling gaps up to
+  // 1.3 s, because mediasoup asks for that keyframe the moment its side of DTLS is done, and the
+  // browser's SRTP may be ready only some time later (longer under load and for a browser's
+  // first connection); a joiner that missed the keyframe and every repeat waits for the
+  // browser's own keyframe timer (3 s).
   static constexpr int64_t kTailAfterChangeNs[] = {150'000'000};
-  static constexpr int64_t kTailAfterKeyframeNs[] = {40'000'000, 80'000'000, 160'000'000, 320'000'000};
+  static constexpr int64_t kTailAfterKeyframeNs[] = {40'000'000,  80'000'000,  160'000'000,
+                                                     320'000'000, 640'000'000, 1'280'000'000};
   const int64_t* tailOffsetsNs_ = nullptr;  // offsets from tailBaseNs_ of the repeats planned
   size_t tailCount_ = 0;
   size_t tailSent_ = 0;
