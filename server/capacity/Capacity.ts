@@ -13,6 +13,7 @@ import {
   type StreamLoad,
 } from './CapacityModel.js';
 import { EgressGuard } from './EgressGuard.js';
+import { EgressMeter, type SentCounter } from './EgressMeter.js';
 import type { Upstream } from './UpstreamBandwidth.js';
 
 const log = createLogger('capacity');
@@ -31,8 +32,8 @@ export interface CapacityProbe {
   workerCpuMs(): Promise<number[]>;
   /** Admitted viewers now. */
   viewers(): number;
-  /** Bytes sent so far to the admitted viewers, and each one's receiver-reported video loss (0–1). */
-  viewerStats(): Promise<{ bytesSent: number; losses: number[] }>;
+  /** Each admitted viewer's transport byte counter, and each one's receiver-reported video loss (0–1). */
+  viewerStats(): Promise<{ sent: SentCounter[]; losses: number[] }>;
   /** Average RTP payload bytes per packet of an ingest stream and its bitrate now, kb/s (undefined before any packet). */
   ingestLoad(kind: 'video' | 'audio'): Promise<{ payloadBytes: number; kbps: number } | undefined>;
 }
@@ -70,7 +71,8 @@ export class Capacity {
   #cpuPerViewer = DEFAULT_CPU_PER_VIEWER;
   #cpuMeasured = false;
   #idleCores: number | undefined;
-  #last: { at: number; cpuMs: number; bytesSent: number } | undefined;
+  #last: { at: number; cpuMs: number } | undefined;
+  readonly #egress = new EgressMeter();
   #egressMbps = 0;
   #saturated = '';
   #lastLogged = '';
@@ -169,12 +171,12 @@ export class Capacity {
       const cpuMs = cpu.reduce((a, b) => a + b, 0);
       const viewers = probe.viewers();
       const last = this.#last;
-      this.#last = { at: now, cpuMs, bytesSent: stats.bytesSent };
+      this.#last = { at: now, cpuMs };
+      const bytes = this.#egress.sentSince(stats.sent);
       if (last && now > last.at) {
+        // A worker restart resets its CPU counter: a negative delta counts as none.
         const cores = Math.max(0, cpuMs - last.cpuMs) / (now - last.at);
-        // A worker restart resets its counters and transports closing drop their bytes: skip negative deltas.
-        const bytes = stats.bytesSent - last.bytesSent;
-        if (bytes >= 0) this.#egressMbps = (bytes * 8) / ((now - last.at) * 1000);
+        this.#egressMbps = (bytes * 8) / ((now - last.at) * 1000);
         if (viewers === 0) this.#idleCores = this.#idleCores === undefined ? cores : this.#idleCores * 0.8 + cores * 0.2;
         else if (viewers >= MIN_VIEWERS_FOR_CPU) {
           const perViewer = Math.max(0, cores - (this.#idleCores ?? 0)) / viewers;

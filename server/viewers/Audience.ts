@@ -4,6 +4,7 @@ import type { ConsumerDescription, Notifications, RequestIn, RequestMethod, Resp
 import type { MediaCluster } from '../media/MediaCluster.js';
 import { mediaMetrics } from '../media/mediaMetrics.js';
 import { createLogger } from '../util/logger.js';
+import type { SentCounter } from '../capacity/EgressMeter.js';
 import type { AdmissionPolicy } from './AdmissionPolicy.js';
 import { RequestError } from './RequestError.js';
 import { Viewer, type ViewerConnection } from './Viewer.js';
@@ -110,15 +111,15 @@ export class Audience extends EventEmitter<AudienceEvents> {
 
   /** Bytes sent to viewers by the transports open now. */
   async bytesSent(): Promise<number> {
-    const sums = await Promise.all([...this.#registry.admitted()].map((v) => v.bytesSent()));
-    return sums.reduce((a, b) => a + b, 0);
+    const counters = await Promise.all([...this.#registry.admitted()].map((v) => v.bytesSent()));
+    return counters.reduce((a, c) => a + (c?.bytes ?? 0), 0);
   }
 
-  /** For the capacity module: bytes sent to admitted viewers and each one's receiver-reported video loss. */
-  async viewerStats(): Promise<{ bytesSent: number; losses: number[] }> {
-    const samples = await Promise.all([...this.#registry.admitted()].map(async (v) => ({ bytes: await v.bytesSent(), loss: await v.videoLoss() })));
+  /** For the capacity module: each admitted viewer's transport byte counter and receiver-reported video loss. */
+  async viewerStats(): Promise<{ sent: SentCounter[]; losses: number[] }> {
+    const samples = await Promise.all([...this.#registry.admitted()].map(async (v) => ({ sent: await v.bytesSent(), loss: await v.videoLoss() })));
     return {
-      bytesSent: samples.reduce((a, b) => a + b.bytes, 0),
+      sent: samples.flatMap((s) => (s.sent ? [s.sent] : [])),
       losses: samples.flatMap((s) => (s.loss === undefined ? [] : [s.loss])),
     };
   }

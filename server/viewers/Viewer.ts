@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import type { Notifications, Role } from '../../shared/protocol.js';
+import type { SentCounter } from '../capacity/EgressMeter.js';
 
 /** How a viewer is reached: the signaling transport implements this (socket.io today). */
 export interface ViewerConnection {
@@ -94,14 +95,14 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     return false;
   }
 
-  /** Bytes this viewer's transport has sent. */
-  async bytesSent(): Promise<number> {
+  /** Bytes this viewer's transport has sent, with the transport's id; undefined without an open transport. */
+  async bytesSent(): Promise<SentCounter | undefined> {
     const t = this.#transport;
-    if (!t || t.closed) return 0;
+    if (!t || t.closed) return undefined;
     try {
-      return (await t.getStats()).reduce((sum, stat) => sum + stat.bytesSent, 0);
+      return { transportId: t.id, bytes: (await t.getStats()).reduce((sum, stat) => sum + stat.bytesSent, 0) };
     } catch {
-      return 0; // closed meanwhile
+      return undefined; // closed meanwhile
     }
   }
 

@@ -13,6 +13,7 @@ import {
   upstreamViewers,
 } from '../../server/capacity/CapacityModel.js';
 import { EgressGuard, GUARD_HOLD_MS, saturationReason } from '../../server/capacity/EgressGuard.js';
+import { EgressMeter } from '../../server/capacity/EgressMeter.js';
 import { capacityFile, resolveUpstream } from '../../server/capacity/UpstreamBandwidth.js';
 import { AdmissionPolicy } from '../../server/viewers/AdmissionPolicy.js';
 
@@ -137,5 +138,21 @@ describe('upstream bandwidth: flag, remembered preflight, default', () => {
       writeFileSync(capacityFile(configDir), text);
       expect(await resolveUpstream({ ...base, configDir, preflightUrl: url })).toMatchObject({ source: 'measured' });
     }
+  });
+});
+
+describe('EgressMeter', () => {
+  it('counts what each transport sent between two readings: a failed read, a leave or a new transport makes no jump', () => {
+    const meter = new EgressMeter();
+    expect(meter.sentSince([{ transportId: 'a', bytes: 1_000_000 }])).toBe(0); // first sight: a baseline
+    // a sent 250 kB; b is read for the first time: a baseline
+    expect(meter.sentSince([{ transportId: 'a', bytes: 1_250_000 }, { transportId: 'b', bytes: 9_000_000 }])).toBe(250_000);
+    // a's read failed this time (absent); b sent 100 kB
+    expect(meter.sentSince([{ transportId: 'b', bytes: 9_100_000 }])).toBe(100_000);
+    // a is read again with all its bytes since: a new baseline, not a spike
+    expect(meter.sentSince([{ transportId: 'a', bytes: 1_900_000 }, { transportId: 'b', bytes: 9_200_000 }])).toBe(100_000);
+    // b moved to a new transport (its old one closed): the new counter starts from its first reading
+    expect(meter.sentSince([{ transportId: 'a', bytes: 2_000_000 }, { transportId: 'b2', bytes: 50_000 }])).toBe(100_000);
+    expect(meter.sentSince([{ transportId: 'a', bytes: 2_000_000 }, { transportId: 'b2', bytes: 80_000 }])).toBe(30_000);
   });
 });
