@@ -162,6 +162,7 @@ export class DeskcastServer {
       );
       video.on('statusChanged', (st) => audience.pushStatus(viewerStatus(st)));
       audience.on('vp8ViewersChanged', (count) => video.setVp8Viewers(count));
+      audience.on('keyframeNeeded', () => video.requestKeyframe());
       const capacity = stack.push(
         'capacity',
         new Capacity({

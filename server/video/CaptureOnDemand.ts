@@ -1,5 +1,8 @@
 import type { VideoBridge } from './VideoBridge.js';
 
+/** How long capture started for a connecting page waits for it to join before stopping again. */
+const PREWARM_HOLD_MS = 5000;
+
 export interface CaptureOnDemandOptions {
   capture: VideoBridge;
   /** --always-on: never pause. */
@@ -30,25 +33,29 @@ export class CaptureOnDemand {
     else this.#scheduleIdle();
   }
 
-  /** Starts capture now; it stops again after the grace period unless someone watches by then. */
+  /**
+   * Starts capture now, for a page that connected and is about to join; it stops again unless
+   * someone watches within the grace period, and never sooner than PREWARM_HOLD_MS (with
+   * --idle-grace 0 it would stop before the page's join arrived, only to start again).
+   */
   prewarm(): void {
     if (this.#o.alwaysOn) return;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     void this.#o.capture.resume();
-    if (this.#o.watching() === 0) this.#scheduleIdle();
+    if (this.#o.watching() === 0) this.#scheduleIdle(Math.max(this.#o.graceMs, PREWARM_HOLD_MS));
   }
 
   close(): void {
     clearTimeout(this.#idleTimer);
   }
 
-  #scheduleIdle(): void {
+  #scheduleIdle(delayMs = this.#o.graceMs): void {
     if (this.#idleTimer || this.#o.capture.idle) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#o.watching() === 0) this.#o.capture.pause();
-    }, this.#o.graceMs);
+    }, delayMs);
     this.#idleTimer.unref();
   }
 }

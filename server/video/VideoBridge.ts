@@ -76,6 +76,11 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   #stopped = false;
   #idle = false;
   #resuming: Promise<void> = Promise.resolve();
+  /**
+   * Bumped by pause() and close(): a start begun before them is stale, and its failure must not
+   * schedule a retry (that retry would replace the ingest under the viewers of the start after it).
+   */
+  #generation = 0;
   #vp8Wanted = false;
   #vp8StopTimer: NodeJS.Timeout | undefined;
 
@@ -155,6 +160,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   pause(): void {
     if (this.#stopped || this.#idle) return;
     this.#idle = true;
+    this.#generation++;
     clearTimeout(this.#retryTimer);
     this.#session?.stop(); // a start still pending rejects; resume()'s catch sees #idle
     this.#session = undefined;
@@ -166,11 +172,14 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   resume(): Promise<void> {
     if (this.#stopped || !this.#idle) return this.#resuming;
     this.#idle = false;
+    const generation = this.#generation;
     const started = performance.now();
-    this.#resuming = this.#reopen().then(
+    // One start at a time: a resume right after a pause first lets the start that the pause
+    // cancelled settle (two at once would each replace the ingest).
+    this.#resuming = this.#resuming.then(() => this.#reopen(generation)).then(
       () => log.info(`capture started for a viewer in ${(performance.now() - started).toFixed(0)} ms`),
       (err: unknown) => {
-        if (this.#stopped || this.#idle) return;
+        if (this.#stopped || this.#idle || generation !== this.#generation) return; // cancelled by pause() or close()
         log.error(`capture start failed: ${(err as Error).message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
         this.#setStatus({ state: 'failed', error: (err as Error).message });
         this.#scheduleRetry();
@@ -181,6 +190,7 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
 
   close(): void {
     this.#stopped = true;
+    this.#generation++;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#vp8StopTimer);
     this.#session?.stop(); // a start still pending rejects; #open() sees #stopped
@@ -194,9 +204,11 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
   }
 
   /** #open() for a restart: from a fresh destination when the ingest needs one. */
-  async #reopen(): Promise<void> {
+  async #reopen(generation = this.#generation): Promise<void> {
+    const cancelled = (): boolean => this.#stopped || this.#idle || generation !== this.#generation;
+    if (cancelled()) throw new Error('capture was stopped before restarting');
     if (this.#options.newDestination) this.#options.destination = { ...(await this.#options.newDestination()) };
-    if (this.#stopped || this.#idle) throw new Error('capture was stopped while restarting');
+    if (cancelled()) throw new Error('capture was stopped while restarting');
     await this.#open();
   }
 
@@ -290,9 +302,10 @@ export class VideoBridge extends EventEmitter<VideoBridgeEvents> {
 
   #scheduleRetry(): void {
     if (this.#stopped || this.#idle) return;
+    const generation = this.#generation;
     this.#retryTimer = setTimeout(() => {
-      this.#reopen().catch((err: unknown) => {
-        if (this.#stopped || this.#idle) return; // close() or pause() cancelled this start
+      this.#reopen(generation).catch((err: unknown) => {
+        if (this.#stopped || this.#idle || generation !== this.#generation) return; // close() or pause() cancelled this start
         log.error(`capture restart failed: ${(err as Error).message}; retrying in ${RETRY_DELAY_MS / 1000} s`);
         this.#setStatus({ state: 'failed', error: (err as Error).message });
         this.#scheduleRetry();

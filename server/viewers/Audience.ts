@@ -20,6 +20,8 @@ export interface AudienceEvents {
   viewersChanged: [];
   /** How many viewers receive the VP8 video now (the VP8 encoder runs only while > 0). */
   vp8ViewersChanged: [number];
+  /** A viewer's video can flow now (transport connected, consumer resumed): send a keyframe. */
+  keyframeNeeded: [];
 }
 
 export interface AudienceOptions {
@@ -56,6 +58,7 @@ export class Audience extends EventEmitter<AudienceEvents> {
     const viewer = new Viewer(role, connection);
     this.#registry.add(viewer);
     viewer.on('mediaLost', (reason) => void this.#onMediaLost(viewer, reason));
+    viewer.on('videoReady', () => this.emit('keyframeNeeded'));
     viewer.once('close', () => {
       log.debug(`viewer ${viewer.id} left`);
       this.#updateMetrics();
@@ -210,7 +213,8 @@ export class Audience extends EventEmitter<AudienceEvents> {
     this.#requireWorker(viewer);
     const consumer = viewer.consumer(consumerId);
     if (!consumer) throw new RequestError('bad-request', `media.resumeConsumer: no consumer "${consumerId}" for this viewer.`);
-    await consumer.resume(); // resuming a video consumer also asks the producer for a keyframe
+    await consumer.resume();
+    viewer.consumerResumed(consumer);
     return {};
   }
 

@@ -18,6 +18,8 @@ export interface ViewerEvents {
   mediaLost: [reason: string];
   /** The viewer left; its media is closed. Emitted once. */
   close: [];
+  /** Its transport is connected and a video consumer resumed: it needs a keyframe now. */
+  videoReady: [];
 }
 
 /**
@@ -67,6 +69,9 @@ export class Viewer extends EventEmitter<ViewerEvents> {
     this.#consumers.clear();
     this.#mediaLost = false;
     this.#transport = transport;
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'connected') this.#checkVideoReady();
+    });
     transport.on('routerclose', () => this.#loseMedia('A media worker restarted; reconnecting.'));
     transport.on('listenserverclose', () => this.#loseMedia('A media worker restarted; reconnecting.'));
   }
@@ -84,6 +89,28 @@ export class Viewer extends EventEmitter<ViewerEvents> {
       this.#consumers.delete(consumer.id);
       this.#loseMedia('The broadcast stream restarted; reconnecting.');
     });
+  }
+
+  /** A consumer of this viewer was resumed (the page asked for its media). */
+  consumerResumed(consumer: ms.Consumer): void {
+    if (consumer.kind === 'video') this.#checkVideoReady();
+  }
+
+  /**
+   * mediasoup asks for a joiner's keyframe itself only while the producer's stream counts as
+   * active, and a still screen sends no RTP, so after 1.5 s it does not: a joiner on a still
+   * screen would get nothing until the browser's own keyframe timer (3 s). Whichever comes last
+   * of "transport connected" and "video consumer resumed" tells the owner to get one.
+   */
+  #checkVideoReady(): void {
+    const t = this.#transport;
+    if (!t || t.closed || t.dtlsState !== 'connected') return;
+    for (const c of this.#consumers.values()) {
+      if (c.kind === 'video' && !c.closed && !c.paused) {
+        this.emit('videoReady');
+        return;
+      }
+    }
   }
 
   consumer(consumerId: string): ms.Consumer | undefined {

@@ -333,7 +333,8 @@ void VideoSession::pipelineLoop() {
     frameNeeded_ = false;
     const bool sent = processFrame(frameStart, keyframeMask, tail);
     if (changeDriven) {
-      planTail(frameStart, sent, tail, (keyframeMask & (bit(KeyframeReason::kPli) | bit(KeyframeReason::kFir))) != 0);
+      const uint32_t askedByReceiver = bit(KeyframeReason::kPli) | bit(KeyframeReason::kFir) | bit(KeyframeReason::kRequest);
+      planTail(frameStart, sent, tail, (keyframeMask & askedByReceiver) != 0);
     }
     lastFrameNs_ = frameStart;
     // News that arrived while grabbing sits in Xlib's queue, where poll() cannot see it.

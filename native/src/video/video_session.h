@@ -184,7 +184,7 @@ class VideoSession final : private EncodedPacketSink, private RtpPacketSink {
   // frame (a lost last packet, an IDR sent before its DTLS-SRTP was ready) would not notice
   // until the next change. Repeats of the unchanged picture (all-skip P-frames, a few dozen
   // bytes each) let it see the gap and NACK or PLI at once: one 150 ms after a change; after a
-  // keyframe a receiver asked for (PLI/FIR: a viewer joining), a series at doubling gaps up to
+  // keyframe asked for (PLI/FIR, or requestKeyframe(): a viewer joining), a series at doubling gaps up to
   // 1.3 s, because mediasoup asks for that keyframe the moment its side of DTLS is done, and the
   // browser's SRTP may be ready only some time later (longer under load and for a browser's
   // first connection); a joiner that missed the keyframe and every repeat waits for the
