@@ -73,3 +73,21 @@ export function loadNative(): NativeAddon & { __test: NativeTestBindings } {
   }
   return createRequire(import.meta.url)(nativeAddonPath) as NativeAddon & { __test: NativeTestBindings };
 }
+
+type VideoStatsEvent = Extract<NativeVideoEvent, { type: 'stats' }>;
+
+/** Collects a VideoSession's stats events (pass `onEvent` on) and waits for the next one. */
+export function videoStatsCollector(): { onEvent(e: NativeVideoEvent): void; next(timeoutMs?: number): Promise<VideoStatsEvent> } {
+  const stats: VideoStatsEvent[] = [];
+  return {
+    onEvent(e) {
+      if (e.type === 'stats') stats.push(e);
+    },
+    async next(timeoutMs = 3000) {
+      const n = stats.length;
+      for (let waited = 0; waited < timeoutMs && stats.length === n; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      if (stats.length === n) throw new Error(`no stats event within ${timeoutMs / 1000} s`);
+      return stats.at(-1)!;
+    },
+  };
+}

@@ -4,7 +4,7 @@
 // screen yields an IDR of the current picture, cursor-only motion is a small frame, and the
 // abs-capture-time / playout-delay header extensions ride on each frame's first packet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNative, type NativeVideoEvent } from '../helpers/native.js';
+import { loadNative, videoStatsCollector } from '../helpers/native.js';
 import { buildPli, buildReceiverReport, hasIdr, ntpToUnixMs, RtpReceiver } from '../helpers/rtp.js';
 import { toAnnexB } from '../helpers/h264.js';
 import { startXvfb, type XvfbServer } from '../helpers/xvfb.js';
@@ -15,7 +15,6 @@ const FPS = 30;
 const ABS_CAPTURE_TIME_ID = 10;
 const PLAYOUT_DELAY_ID = 11;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-type Stats = Extract<NativeVideoEvent, { type: 'stats' }>;
 type VideoSession = InstanceType<ReturnType<typeof loadNative>['VideoSession']>;
 
 describe('change-driven capture (X DAMAGE)', () => {
@@ -23,13 +22,8 @@ describe('change-driven capture (X DAMAGE)', () => {
   let xvfb: XvfbServer;
   let receiver: RtpReceiver;
   let session: VideoSession;
-  const stats: Stats[] = [];
-  const nextStats = async (): Promise<Stats> => {
-    const n = stats.length;
-    for (let i = 0; i < 40 && stats.length === n; i++) await sleep(50);
-    if (stats.length === n) throw new Error('no stats event within 2 s');
-    return stats.at(-1)!;
-  };
+  const stats = videoStatsCollector();
+  const nextStats = (): ReturnType<typeof stats.next> => stats.next(2000);
   /** Lets the screen (and our last frames) settle. */
   const settle = async (): Promise<void> => {
     await sleep(500);
@@ -53,9 +47,7 @@ describe('change-driven capture (X DAMAGE)', () => {
       cname: 'damage-test',
       absCaptureTimeExtensionId: ABS_CAPTURE_TIME_ID,
       playoutDelayExtensionId: PLAYOUT_DELAY_ID,
-      onEvent: (e) => {
-        if (e.type === 'stats') stats.push(e);
-      },
+      onEvent: stats.onEvent,
     });
     await session.start();
     await receiver.firstAccessUnit(5000);

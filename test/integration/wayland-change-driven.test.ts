@@ -6,13 +6,12 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedSway } from '../../server/desktop/EmbeddedSway.js';
-import { loadNative, type NativeVideoEvent } from '../helpers/native.js';
+import { loadNative, videoStatsCollector } from '../helpers/native.js';
 import { RtpReceiver } from '../helpers/rtp.js';
 import { ROOT_BUILD_TIMEOUT_MS, unstableRoot } from '../helpers/testroot.js';
 
 const FPS = 30;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-type Stats = Extract<NativeVideoEvent, { type: 'stats' }>;
 const native = loadNative();
 type VideoSession = InstanceType<typeof native.VideoSession>;
 
@@ -22,13 +21,8 @@ function describeChangeDriven(label: string, protocol: 'wlr-screencopy' | 'ext-i
     let receiver: RtpReceiver | undefined;
     let session: VideoSession | undefined;
     let skipReason = '';
-    const stats: Stats[] = [];
-    const nextStats = async (): Promise<Stats> => {
-      const n = stats.length;
-      for (let i = 0; i < 60 && stats.length === n; i++) await sleep(50);
-      if (stats.length === n) throw new Error('no stats event within 3 s');
-      return stats.at(-1)!;
-    };
+    const stats = videoStatsCollector();
+    const nextStats = (): ReturnType<typeof stats.next> => stats.next(3000);
 
     beforeAll(async () => {
       const root = await rootOf();
@@ -50,9 +44,7 @@ function describeChangeDriven(label: string, protocol: 'wlr-screencopy' | 'ext-i
         ssrc: 0x0d4a6e02,
         payloadType: 102,
         cname: 'wayland-damage-test',
-        onEvent: (e) => {
-          if (e.type === 'stats') stats.push(e);
-        },
+        onEvent: stats.onEvent,
       });
       await session.start();
       await receiver.firstAccessUnit(5000);
